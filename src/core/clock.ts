@@ -1,3 +1,5 @@
+import { KaleidoError } from './errors.js';
+
 /** Time, injected: core code never reads the wall clock or schedules timers on its own. */
 export interface TimerHandle {
   readonly id: number;
@@ -29,7 +31,10 @@ export class ManualClock implements Clock {
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
     const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, delayMs), fn });
+    // Like Node's setTimeout, a negative or NaN delay means "as soon as possible"; left as NaN it
+    // would compare false against every target and the timer would silently never fire.
+    const delay = Number.isNaN(delayMs) ? 0 : Math.max(0, delayMs);
+    this.timers.set(id, { at: this.t + delay, fn });
     return { id };
   }
 
@@ -44,6 +49,12 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): void {
+    // Time on a monotonic timeline never goes back; a NaN target would stop every timer for good.
+    if (!(ms >= 0)) {
+      throw new KaleidoError('ERR_VALIDATION', 'ManualClock.advance needs a duration ≥ 0', {
+        details: { field: 'ms', value: ms },
+      });
+    }
     const target = this.t + ms;
     for (;;) {
       let next: { id: number; at: number; fn: () => void } | undefined;

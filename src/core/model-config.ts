@@ -25,11 +25,19 @@ export interface DynamicBatchingConfig {
   readonly defaultPriorityLevel: number;
 }
 
+export interface WarmupInput {
+  readonly fill: 'zero' | 'random' | 'value';
+  /** The constant for fill = 'value'. */
+  readonly value?: number;
+  /** Concrete dims without the batch dimension. */
+  readonly dims?: readonly number[];
+}
+
 export interface WarmupSample {
   readonly name: string;
   readonly batchSize: number;
-  /** Per input: zero-filled or random data of the input's shape (variable dims become 1). */
-  readonly inputs: Readonly<Record<string, 'zero' | 'random'>>;
+  /** Per input: how to fill it, and optionally concrete dims (else variable dims become 1). */
+  readonly inputs: Readonly<Record<string, WarmupInput>>;
   readonly count: number;
 }
 

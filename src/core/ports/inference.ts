@@ -115,7 +115,7 @@ export interface InferenceService {
   /** The Triton `ModelConfig` as a snake_case JSON object (what /config returns). */
   modelConfig(name: string, version?: string): Record<string, unknown>;
   modelStatistics(name?: string, version?: string): ModelStatistics[];
-  repositoryIndex(readyOnly?: boolean): RepositoryIndexEntry[];
+  repositoryIndex(readyOnly?: boolean): Promise<RepositoryIndexEntry[]>;
   loadModel(name: string, options?: LoadOptions): Promise<void>;
   unloadModel(name: string): Promise<void>;
   infer(request: InferRequest): Promise<InferResponse>;

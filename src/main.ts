@@ -1,0 +1,184 @@
+/**
+ * The composition root: reads the frozen config, picks adapters by URI scheme, wires the services
+ * and starts the HTTP and gRPC front ends. Nothing else in the codebase constructs an adapter.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { createSystemClock } from './adapters/clock-system/system-clock.js';
+import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
+import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js';
+import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
+import { createPostgresMetadataStore } from './adapters/store-postgres/index.js';
+import { createSqliteMetadataStore } from './adapters/store-sqlite/index.js';
+import type { KaleidoConfig } from './config/schema.js';
+import { KaleidoError } from './core/errors.js';
+import type { Logger } from './core/ports/logger.js';
+import type { MetadataStore } from './core/ports/metadata-store.js';
+import { buildApp } from './server/app.js';
+import { createGrpcServer } from './server/grpc/grpc-server.js';
+import { KaleidoInferenceService } from './serving/inference-service.js';
+import { ModelManager } from './serving/model-manager.js';
+
+/** The package root (holds package.json), both when run from src/ with tsx and from dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'kaleido') return dir;
+    } catch {
+      // not here: keep walking up
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('cannot locate the kaleido package root');
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
+
+/** Opens the metadata store named by a URL: sqlite:<path> (relative to the data dir) or postgres://… */
+export function openMetadataStore(url: string, dataDir: string): MetadataStore {
+  if (url.startsWith('sqlite:')) {
+    const p = url.slice('sqlite:'.length);
+    if (p === ':memory:') return createSqliteMetadataStore({ path: ':memory:' });
+    const path = isAbsolute(p) ? p : join(dataDir, p);
+    mkdirSync(dirname(path), { recursive: true });
+    return createSqliteMetadataStore({ path });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return createPostgresMetadataStore({ connectionString: url });
+  }
+  throw new KaleidoError(
+    'ERR_BAD_CONFIG',
+    `metadata.url: unsupported scheme in "${url.replace(/\/\/[^@]*@/, '//***@')}"`,
+    {
+      details: { field: 'metadata.url' },
+    },
+  );
+}
+
+export interface RunningKaleido {
+  readonly httpUrl: string;
+  readonly httpPort: number;
+  readonly grpcPort: number | undefined;
+  readonly service: KaleidoInferenceService;
+  readonly logger: PinoLogger;
+  /** Graceful stop: readiness false, refuse new work, finish in-flight work, close everything. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** A pino logger to use instead of one built from config.log (tests pass a silent one). */
+  readonly logger?: PinoLogger;
+}
+
+export async function startKaleido(
+  config: Readonly<KaleidoConfig>,
+  options: StartOptions = {},
+): Promise<RunningKaleido> {
+  const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'kaleido' } });
+  const dataDir = resolve(config.data.dir);
+  mkdirSync(dataDir, { recursive: true });
+
+  const store = openMetadataStore(config.metadata.url, dataDir);
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+
+  const metrics = createPrometheusMetrics();
+  const clock = createSystemClock();
+  const source = createFsModelSource(config.models.repositories);
+  const manager = new ModelManager({
+    source,
+    runtime: new OnnxRuntime(),
+    clock,
+    epochMs: Date.now,
+    metrics: metrics.serving,
+    logger: logger as unknown as Logger,
+    store,
+    defaultIntraOpThreads: config.models.defaultIntraOpThreads,
+    defaultInterOpThreads: config.models.defaultInterOpThreads,
+  });
+  const service = new KaleidoInferenceService(manager, {
+    name: 'kaleido',
+    version: packageVersion(),
+    clock,
+    epochMs: Date.now,
+    metrics: metrics.serving,
+  });
+
+  const app = await buildApp({
+    service,
+    logger,
+    metrics,
+    options: {
+      maxBodyBytes: config.server.maxBodyBytes,
+      maxAdminBodyBytes: config.server.maxAdminBodyBytes,
+      maxJsonDepth: config.server.maxJsonDepth,
+      keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+    },
+  });
+  const grpc = config.server.grpcEnabled
+    ? createGrpcServer({
+        service,
+        logger: logger as unknown as Logger,
+        maxMessageBytes: config.server.maxBodyBytes,
+        onCall: (method, code, seconds) => metrics.edge.grpc(method, code, seconds),
+      })
+    : undefined;
+
+  let grpcPort: number | undefined;
+  try {
+    await app.listen({ host: config.server.host, port: config.server.httpPort });
+    grpcPort = grpc ? await grpc.start(config.server.host, config.server.grpcPort) : undefined;
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  const address = app.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.server.httpPort;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  logger.info(
+    { http: `http://${host}:${httpPort}`, grpc: grpcPort, repositories: config.models.repositories },
+    'kaleido listening',
+  );
+
+  // Liveness answers while models load; readiness waits for the startup set.
+  const startup = config.models.startup.includes('*') ? await source.list() : config.models.startup;
+  const results = await Promise.allSettled(startup.map((m) => manager.load(m)));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${startup[i]}: ${(r.reason as Error).message}`] : [],
+  );
+  if (failed.length > 0) logger.error({ failed }, 'some startup models failed to load');
+  service.markStartupComplete();
+  logger.info({ models: startup.length - failed.length, failed: failed.length }, 'kaleido ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpUrl: `http://${host}:${httpPort}`,
+    httpPort,
+    grpcPort,
+    service,
+    logger,
+    close() {
+      closing ??= (async () => {
+        logger.info({}, 'shutting down: readiness off, draining in-flight requests');
+        service.beginShutdown();
+        await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
+        await manager.shutdown();
+        await store.close();
+        logger.info({}, 'shutdown complete');
+      })();
+      return closing;
+    },
+  };
+}

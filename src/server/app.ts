@@ -1,0 +1,114 @@
+/**
+ * buildApp(deps): the HTTP front end as a Fastify instance. It holds no business logic: routes
+ * decode the wire format, call the InferenceService, and encode the answer. Tests drive it with
+ * app.inject(); main.ts listens.
+ */
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { KaleidoError } from '../core/errors.js';
+import type { InferenceService } from '../core/ports/inference.js';
+import type { MetricsExposition } from '../core/ports/metrics.js';
+import { sendError } from './errors.js';
+import { registerOipRoutes } from './routes/oip-rest.js';
+
+export interface AppOptions {
+  /** Largest body on inference routes (after decompression). */
+  readonly maxBodyBytes: number;
+  /** Largest body on every other route. */
+  readonly maxAdminBodyBytes: number;
+  readonly maxJsonDepth: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+export interface AppDeps {
+  readonly service: InferenceService;
+  readonly logger: FastifyBaseLogger;
+  readonly metrics: MetricsExposition;
+  readonly options: AppOptions;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the client went away before the answer was sent. */
+    kaleidoAbort?: AbortController;
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { options } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Per-request info logs would cost more than a small inference; failures are still logged.
+    disableRequestLogging: true,
+    bodyLimit: options.maxAdminBodyBytes,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+  });
+
+  // Every body is read as bytes and decoded by the route: the inference route needs raw bytes
+  // (binary tensor extension) and parses JSON itself with depth limits.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'identity') return done(null, body);
+    const limit = req.routeOptions.bodyLimit ?? options.maxAdminBodyBytes;
+    try {
+      if (encoding === 'gzip') return done(null, gunzipSync(body as Buffer, { maxOutputLength: limit }));
+      if (encoding === 'deflate') return done(null, inflateSync(body as Buffer, { maxOutputLength: limit }));
+    } catch (e) {
+      const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      return done(
+        tooBig
+          ? new KaleidoError('ERR_PAYLOAD_TOO_LARGE', 'decompressed body is too large')
+          : new KaleidoError('ERR_BAD_REQUEST', `body is not valid ${encoding} data`),
+        undefined,
+      );
+    }
+    return done(
+      new KaleidoError('ERR_UNSUPPORTED_MEDIA_TYPE', `unsupported content-encoding "${encoding}"`),
+      undefined,
+    );
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const abort = new AbortController();
+    request.kaleidoAbort = abort;
+    // 'close' before the response finished means the client disconnected: queued work is dropped.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.edge.http(request.method, route, reply.statusCode, reply.elapsedTime / 1e3);
+    if (reply.statusCode >= 500) request.log.warn({ status: reply.statusCode, route }, 'request failed');
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new KaleidoError('ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.render();
+  });
+
+  await registerOipRoutes(app, deps);
+  return app;
+}
