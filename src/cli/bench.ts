@@ -1,12 +1,12 @@
 /** `kaleido bench <model>` — a closed-loop concurrency sweep against a running server. */
 import { Command } from 'commander';
-import type { KaleidoClient } from '@kaleido/client';
+import type { ClientTensor, KaleidoClient } from '@kaleido/client';
 import { KaleidoError } from '../core/errors.js';
 import { clientFor, printTable, urlOption } from './common.js';
 import { closedLoop } from './loadgen.js';
 
 /** Builds a request body of random data matching the model's metadata (-1 dims become `batch` / 1). */
-export async function syntheticInputs(client: KaleidoClient, model: string, batch: number) {
+export async function syntheticInputs(client: KaleidoClient, model: string, batch: number): Promise<ClientTensor[]> {
   const meta = await client.modelMetadata(model);
   return meta.inputs.map((t) => {
     const shape = t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? batch : 1));
@@ -31,7 +31,7 @@ export async function syntheticInputs(client: KaleidoClient, model: string, batc
       default:
         data = Array.from({ length: n }, (_, i) => i % 100);
     }
-    return { name: t.name, datatype: t.datatype, shape, data };
+    return { name: t.name, datatype: t.datatype, shape, data } as ClientTensor;
   });
 }
 
@@ -72,7 +72,7 @@ export function benchCommand(): Command {
         const rows = [];
         for (const c of levels) {
           const r = await closedLoop(
-            () => client.infer(model, { inputs: inputs as never }, { binary: opts.binary === true }),
+            () => client.infer(model, { inputs }, { binary: opts.binary === true }),
             {
               concurrency: c,
               durationMs: seconds * 1000,

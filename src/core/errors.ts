@@ -138,6 +138,21 @@ export const ErrorCatalog = {
     false,
     'An unexpected server error; the cause is logged, never returned.',
   ),
+  ERR_SCHEMA_MISMATCH: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'The database was migrated by a build whose migrations differ from this one (checksum changed).',
+  ),
+  ERR_STUDY_STOPPED: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'The HPO study is stopped (e.g. its grid is exhausted) and starts no new trials.',
+  ),
+  ERR_TRIAL_NOT_RUNNING: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'The HPO trial is already finished (or waiting), so it cannot be suggested into, reported to or told.',
+  ),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

@@ -23,8 +23,11 @@ const HEADER_LENGTH = 'inference-header-content-length';
 const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
   reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
 
+/** The body as a plain Uint8Array view (not a Buffer, whose slice() semantics differ). */
 const bodyBytes = (request: FastifyRequest): Uint8Array =>
-  request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
+  request.body instanceof Uint8Array
+    ? new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength)
+    : new Uint8Array(0);
 
 const dur = (d: StatDuration) => ({ count: d.count, ns: d.ns });
 
