@@ -2,9 +2,8 @@
  * The composition root: reads the frozen config, picks adapters by URI scheme, wires the services
  * and starts the HTTP and gRPC front ends. Nothing else in the codebase constructs an adapter.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createSystemClock } from './adapters/clock-system/system-clock.js';
 import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
@@ -12,6 +11,7 @@ import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js
 import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
 import { createPostgresMetadataStore } from './adapters/store-postgres/index.js';
 import { createSqliteMetadataStore } from './adapters/store-sqlite/index.js';
+import { packageVersion } from './config/paths.js';
 import type { KaleidoConfig } from './config/schema.js';
 import { KaleidoError } from './core/errors.js';
 import type { Logger } from './core/ports/logger.js';
@@ -20,26 +20,6 @@ import { buildApp } from './server/app.js';
 import { createGrpcServer } from './server/grpc/grpc-server.js';
 import { KaleidoInferenceService } from './serving/inference-service.js';
 import { ModelManager } from './serving/model-manager.js';
-
-/** The package root (holds package.json), both when run from src/ with tsx and from dist/src/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'kaleido') return dir;
-    } catch {
-      // not here: keep walking up
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('cannot locate the kaleido package root');
-}
-
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
-}
 
 /** Opens the metadata store named by a URL: sqlite:<path> (relative to the data dir) or postgres://… */
 export function openMetadataStore(url: string, dataDir: string): MetadataStore {

@@ -6,7 +6,11 @@ import { clientFor, printTable, urlOption } from './common.js';
 import { closedLoop } from './loadgen.js';
 
 /** Builds a request body of random data matching the model's metadata (-1 dims become `batch` / 1). */
-export async function syntheticInputs(client: KaleidoClient, model: string, batch: number): Promise<ClientTensor[]> {
+export async function syntheticInputs(
+  client: KaleidoClient,
+  model: string,
+  batch: number,
+): Promise<ClientTensor[]> {
   const meta = await client.modelMetadata(model);
   return meta.inputs.map((t) => {
     const shape = t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? batch : 1));

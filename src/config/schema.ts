@@ -4,6 +4,7 @@
  * Units are in the names (…Ms, …Bytes).
  */
 import { z } from 'zod';
+import { bundledModelsDir } from './paths.js';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -39,8 +40,14 @@ export const configSchema = z
       .prefault({}),
     models: z
       .object({
-        /** Triton-style repositories: each subdirectory is a model. Relative paths resolve against the working directory. */
-        repositories: z.array(z.string().min(1)).min(1).default(['models/bundled']),
+        /**
+         * Triton-style repositories: each subdirectory is a model. Relative paths resolve against
+         * the working directory; the default is the package's own models/bundled.
+         */
+        repositories: z
+          .array(z.string().min(1))
+          .min(1)
+          .default(() => [bundledModelsDir()]),
         /** Models loaded at start: ["*"] means every model found in the repositories. */
         startup: z.array(z.string().min(1)).default(['*']),
         /** Defaults for models whose config does not say. */
