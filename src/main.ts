@@ -48,8 +48,11 @@ export interface RunningKaleido {
   readonly grpcPort: number | undefined;
   readonly service: KaleidoInferenceService;
   readonly logger: PinoLogger;
-  /** Graceful stop: readiness false, refuse new work, finish in-flight work, close everything. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop: readiness false; keep serving for `drainDelayMs` (default 0); then refuse new
+   * work, finish in-flight work and close everything.
+   */
+  close(options?: { drainDelayMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -149,9 +152,15 @@ export async function startKaleido(
     grpcPort,
     service,
     logger,
-    close() {
+    close(closeOptions = {}) {
       closing ??= (async () => {
-        logger.info({}, 'shutting down: readiness off, draining in-flight requests');
+        const drainDelayMs = closeOptions.drainDelayMs ?? 0;
+        service.markDraining();
+        if (drainDelayMs > 0) {
+          logger.info({ drainDelayMs }, 'shutting down: readiness off, still serving during the drain delay');
+          await new Promise((r) => setTimeout(r, drainDelayMs));
+        }
+        logger.info({}, 'shutting down: refusing new work, finishing in-flight requests');
         service.beginShutdown();
         await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
         await manager.shutdown();

@@ -96,12 +96,15 @@ export function buildCli(): Command {
           process.exit(1);
         }
         running.logger.info({ signal }, 'signal received');
-        const timer = setTimeout(() => {
-          running.logger.error({ graceMs: config.server.shutdownGraceMs }, 'graceful shutdown timed out');
-          process.exit(1);
-        }, config.server.shutdownGraceMs + 5_000);
+        const timer = setTimeout(
+          () => {
+            running.logger.error({ graceMs: config.server.shutdownGraceMs }, 'graceful shutdown timed out');
+            process.exit(1);
+          },
+          config.server.shutdownDrainDelayMs + config.server.shutdownGraceMs + 5_000,
+        );
         timer.unref();
-        running.close().then(
+        running.close({ drainDelayMs: config.server.shutdownDrainDelayMs }).then(
           () => process.exit(0),
           (err: unknown) => {
             running.logger.error({ err }, 'shutdown failed');

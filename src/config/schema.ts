@@ -33,6 +33,12 @@ export const configSchema = z
         maxJsonDepth: z.number().int().min(4).max(1024).default(64),
         /** On SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway. */
         shutdownGraceMs: z.number().int().min(0).default(15_000),
+        /**
+         * On SIGTERM/SIGINT readiness turns false at once, but requests keep being accepted and served
+         * this long before the listeners close: load balancers need time to stop routing here, and
+         * requests already on the wire (sent, not yet read) must not be reset.
+         */
+        shutdownDrainDelayMs: z.number().int().min(0).max(120_000).default(1000),
         /** Keep-alive idle timeout of HTTP connections. */
         keepAliveTimeoutMs: z.number().int().min(0).default(72_000),
       })

@@ -62,6 +62,7 @@ const outcomeOf = (e: KaleidoError): RequestOutcome => {
 
 export class KaleidoInferenceService implements InferenceService {
   private shuttingDown = false;
+  private draining = false;
   private startupComplete = false;
 
   constructor(
@@ -74,8 +75,14 @@ export class KaleidoInferenceService implements InferenceService {
     this.startupComplete = true;
   }
 
-  /** Readiness turns false and new inference requests are refused; queued work still finishes. */
+  /** First step of a shutdown: readiness turns false, but requests are still served (drain delay). */
+  markDraining(): void {
+    this.draining = true;
+  }
+
+  /** Second step: new inference requests are refused; queued and running work still finishes. */
   beginShutdown(): void {
+    this.draining = true;
     this.shuttingDown = true;
   }
 
@@ -92,7 +99,7 @@ export class KaleidoInferenceService implements InferenceService {
   }
 
   isReady(): boolean {
-    return this.startupComplete && !this.shuttingDown;
+    return this.startupComplete && !this.draining;
   }
 
   modelReady(name: string, version?: string): boolean {

@@ -90,7 +90,7 @@ const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
 /** "mlp_fp32/1/model.onnx": enough of the path to name the model in messages. */
-const labelOf = (modelPath: string): string => modelPath.split(sep).slice(-3).join('/');
+export const labelOf = (modelPath: string): string => modelPath.split(sep).slice(-3).join('/');
 
 const loadFailed = (modelPath: string, reason: string, cause?: unknown): KaleidoError =>
   new KaleidoError('ERR_MODEL_LOAD_FAILED', `cannot load ONNX model ${labelOf(modelPath)}: ${reason}`, {
@@ -192,7 +192,8 @@ export async function readOnnxSignature(modelPath: string): Promise<OnnxSignatur
   return parseSignature(bytes, modelPath);
 }
 
-function checkThreads(name: string, value: number): void {
+/** Throws ERR_BAD_CONFIG unless `value` is a valid onnxruntime thread count (0 = default). */
+export function checkThreads(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 1024) {
     throw new KaleidoError(
       'ERR_BAD_CONFIG',
@@ -285,6 +286,16 @@ function toOrtTensor(t: Tensor, meta: TensorMetadata, ranked: boolean): OrtTenso
         {
           details: { input: t.name },
         },
+      );
+    }
+    // onnxruntime-node hands strings to the native side as C strings, so an element would be cut
+    // at its first NUL byte. Refuse instead of silently changing the data.
+    const nul = t.data.findIndex((e) => e.includes(0));
+    if (nul >= 0) {
+      throw new KaleidoError(
+        'ERR_DATATYPE_MISMATCH',
+        `input ${t.name}: element ${nul} contains a NUL byte, which onnxruntime string tensors cannot hold`,
+        { details: { input: t.name, element: nul } },
       );
     }
     return new ort.Tensor(

@@ -146,7 +146,13 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
             `a raw binary request needs a model with exactly one input; "${model}" has ${meta.inputs.length}`,
           );
         }
-        decoded = { parameters: {}, inputs: [decodeRawInput(body, meta.inputs[0]!)] };
+        // Triton's batch-1 rule: for a batching model the batch dimension is 1, not a variable
+        // dimension, so `dims: [-1]` (full shape [-1, -1]) still has one variable dimension.
+        const input = meta.inputs[0]!;
+        const maxBatchSize = service.modelConfig(model, version).max_batch_size;
+        const batched = typeof maxBatchSize === 'number' && maxBatchSize > 0 && input.shape.length > 0;
+        const shape = batched ? [1, ...input.shape.slice(1)] : input.shape;
+        decoded = { parameters: {}, inputs: [decodeRawInput(body, { ...input, shape })] };
       } else {
         const { json: header, binary } = splitBinaryBody(body, headerLength, {
           maxDepth: options.maxJsonDepth,

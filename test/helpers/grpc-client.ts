@@ -1,0 +1,63 @@
+/**
+ * A plain @grpc/grpc-js client for `inference.GRPCInferenceService`, built at run time from
+ * api/proto/grpc_service.proto — the published contract, not the server's own loader, so the
+ * conformance suite sees the server exactly as any outside client would.
+ */
+import { join } from 'node:path';
+import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
+import type { Client, GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { REPO_ROOT } from './kaleido-server.js';
+
+const PROTO_DIR = join(REPO_ROOT, 'api', 'proto');
+
+export type GrpcMessage = Record<string, unknown>;
+
+export interface InferenceGrpcClient {
+  /** Calls a unary RPC by its proto name (e.g. "ModelInfer") and resolves with the response. */
+  call<T = GrpcMessage>(method: string, request: GrpcMessage, deadlineMs?: number): Promise<T>;
+  /** Calls a unary RPC that must fail; resolves with the gRPC error. */
+  fail(method: string, request: GrpcMessage): Promise<ServiceError>;
+  close(): void;
+}
+
+export function createInferenceGrpcClient(target: string): InferenceGrpcClient {
+  const definition = loadSync(join(PROTO_DIR, 'grpc_service.proto'), {
+    keepCase: true,
+    // 64-bit integers as decimal strings, so INT64/UINT64 elements survive beyond 2^53.
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [PROTO_DIR],
+  });
+  const pkg = loadPackageDefinition(definition).inference as GrpcObject;
+  const Ctor = pkg.GRPCInferenceService as ServiceClientConstructor;
+  const client = new Ctor(target, credentials.createInsecure()) as Client &
+    Record<
+      string,
+      (req: GrpcMessage, opts: { deadline: Date }, cb: (e: ServiceError | null, r: unknown) => void) => void
+    >;
+
+  const call = <T>(method: string, request: GrpcMessage, deadlineMs = 20_000): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const fn = client[method];
+      if (typeof fn !== 'function') return reject(new Error(`no RPC ${method}`));
+      fn.call(client, request, { deadline: new Date(Date.now() + deadlineMs) }, (err, res) =>
+        err ? reject(err) : resolve(res as T),
+      );
+    });
+
+  return {
+    call,
+    async fail(method, request) {
+      try {
+        await call(method, request);
+      } catch (e) {
+        return e as ServiceError;
+      }
+      throw new Error(`${method} succeeded but was expected to fail`);
+    },
+    close: () => client.close(),
+  };
+}
