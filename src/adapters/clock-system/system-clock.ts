@@ -1,4 +1,4 @@
-/** The real Clock: monotonic milliseconds (performance.now) and Node timers, unref'd. */
+/** The real Clock: monotonic milliseconds (performance.now) and Node timers. */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 
 export function createSystemClock(): Clock {
@@ -15,8 +15,8 @@ export function createSystemClock(): Clock {
         },
         Math.max(0, delayMs),
       );
-      // A pending batch timer must not keep a finished process alive.
-      t.unref();
+      // Not unref'd: a pending timer means a queued request is waiting for it, and a script that
+      // awaits that request must not exit first. The batcher clears its timers when idle.
       timers.set(id, t);
       return { id };
     },
