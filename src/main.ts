@@ -9,30 +9,37 @@ import { createSystemClock } from './adapters/clock-system/system-clock.js';
 import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
 import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js';
 import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
-import { createPostgresMetadataStore } from './adapters/store-postgres/index.js';
-import { createSqliteMetadataStore } from './adapters/store-sqlite/index.js';
+import {
+  createPostgresLifecycleStores,
+  createPostgresMetadataStore,
+} from './adapters/store-postgres/index.js';
+import { createSqliteLifecycleStores, createSqliteMetadataStore } from './adapters/store-sqlite/index.js';
 import { packageVersion } from './config/paths.js';
 import type { KaleidoConfig } from './config/schema.js';
 import { KaleidoError } from './core/errors.js';
 import type { Logger } from './core/ports/logger.js';
+import type { LifecycleStores } from './core/ports/lifecycle-store.js';
 import type { MetadataStore } from './core/ports/metadata-store.js';
+import { RegistryService, resolveVersion } from './lifecycle/registry.js';
+import { TrackingService } from './lifecycle/tracking.js';
 import { buildApp } from './server/app.js';
 import { createGrpcServer } from './server/grpc/grpc-server.js';
 import { KaleidoInferenceService } from './serving/inference-service.js';
 import { ModelManager } from './serving/model-manager.js';
 
-/** Opens the metadata store named by a URL: sqlite:<path> (relative to the data dir) or postgres://… */
-export function openMetadataStore(url: string, dataDir: string): MetadataStore {
+/** Where `metadata.url` points: an SQLite file (relative to the data dir) or a PostgreSQL URL. */
+function metadataTarget(
+  url: string,
+  dataDir: string,
+): { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } {
   if (url.startsWith('sqlite:')) {
     const p = url.slice('sqlite:'.length);
-    if (p === ':memory:') return createSqliteMetadataStore({ path: ':memory:' });
+    if (p === ':memory:') return { kind: 'sqlite', path: ':memory:' };
     const path = isAbsolute(p) ? p : join(dataDir, p);
     mkdirSync(dirname(path), { recursive: true });
-    return createSqliteMetadataStore({ path });
+    return { kind: 'sqlite', path };
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return createPostgresMetadataStore({ connectionString: url });
-  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url };
   throw new KaleidoError(
     'ERR_BAD_CONFIG',
     `metadata.url: unsupported scheme in "${url.replace(/\/\/[^@]*@/, '//***@')}"`,
@@ -40,6 +47,22 @@ export function openMetadataStore(url: string, dataDir: string): MetadataStore {
       details: { field: 'metadata.url' },
     },
   );
+}
+
+/** Opens the metadata store named by a URL: sqlite:<path> (relative to the data dir) or postgres://… */
+export function openMetadataStore(url: string, dataDir: string): MetadataStore {
+  const t = metadataTarget(url, dataDir);
+  return t.kind === 'sqlite'
+    ? createSqliteMetadataStore({ path: t.path })
+    : createPostgresMetadataStore({ connectionString: t.url });
+}
+
+/** The tracking and registry stores, on the same database as the metadata store. */
+export function openLifecycleStores(url: string, dataDir: string): LifecycleStores {
+  const t = metadataTarget(url, dataDir);
+  return t.kind === 'sqlite'
+    ? createSqliteLifecycleStores({ path: t.path })
+    : createPostgresLifecycleStores({ connectionString: t.url });
 }
 
 export interface RunningKaleido {
@@ -76,6 +99,16 @@ export async function startKaleido(
     throw e;
   }
 
+  const lifecycleStores = openLifecycleStores(config.metadata.url, dataDir);
+  try {
+    await lifecycleStores.migrate(); // a no-op after store.migrate(), except for sqlite::memory:
+  } catch (e) {
+    await Promise.allSettled([store.close(), lifecycleStores.close()]);
+    throw e;
+  }
+  const tracking = new TrackingService(lifecycleStores.tracking);
+  const registry = new RegistryService(lifecycleStores.registry, { tracking: lifecycleStores.tracking });
+
   const metrics = createPrometheusMetrics();
   const clock = createSystemClock();
   const source = createFsModelSource(config.models.repositories);
@@ -96,12 +129,14 @@ export async function startKaleido(
     clock,
     epochMs: Date.now,
     metrics: metrics.serving,
+    resolveAlias: (model, alias) => resolveVersion(lifecycleStores.registry, model, alias),
   });
 
   const app = await buildApp({
     service,
     logger,
     metrics,
+    lifecycle: { tracking, registry },
     options: {
       maxBodyBytes: config.server.maxBodyBytes,
       maxAdminBodyBytes: config.server.maxAdminBodyBytes,
@@ -124,7 +159,7 @@ export async function startKaleido(
     grpcPort = grpc ? await grpc.start(config.server.host, config.server.grpcPort) : undefined;
   } catch (e) {
     await app.close().catch(() => undefined);
-    await store.close().catch(() => undefined);
+    await Promise.allSettled([store.close(), lifecycleStores.close()]);
     throw e;
   }
   const address = app.server.address();
@@ -164,7 +199,7 @@ export async function startKaleido(
         service.beginShutdown();
         await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
         await manager.shutdown();
-        await store.close();
+        await Promise.all([store.close(), lifecycleStores.close()]);
         logger.info({}, 'shutdown complete');
       })();
       return closing;

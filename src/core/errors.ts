@@ -153,6 +153,16 @@ export const ErrorCatalog = {
     false,
     'The HPO trial is already finished (or waiting), so it cannot be suggested into, reported to or told.',
   ),
+  ERR_INVALID_STATE: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'The resource is in a state that forbids this change (e.g. a deleted experiment or run, a settled model version).',
+  ),
+  ERR_INTEGRITY_FAILED: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'Stored data failed its integrity check (SHA-256 or signature mismatch, tampered ciphertext, wrong key) and is refused.',
+  ),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

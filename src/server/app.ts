@@ -10,6 +10,9 @@ import { KaleidoError } from '../core/errors.js';
 import type { InferenceService } from '../core/ports/inference.js';
 import type { MetricsExposition } from '../core/ports/metrics.js';
 import { sendError } from './errors.js';
+import type { RegistryService } from '../lifecycle/registry.js';
+import type { TrackingService } from '../lifecycle/tracking.js';
+import { registerMlflowRoutes } from './routes/mlflow.js';
 import { registerOipRoutes } from './routes/oip-rest.js';
 
 export interface AppOptions {
@@ -26,6 +29,8 @@ export interface AppDeps {
   readonly logger: FastifyBaseLogger;
   readonly metrics: MetricsExposition;
   readonly options: AppOptions;
+  /** Experiment tracking and the model registry (MLflow-shaped REST under /api/2.0/mlflow). */
+  readonly lifecycle?: { readonly tracking: TrackingService; readonly registry: RegistryService };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -110,5 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerOipRoutes(app, deps);
+  if (deps.lifecycle) {
+    await registerMlflowRoutes(app, { ...deps.lifecycle, maxJsonDepth: options.maxJsonDepth });
+  }
   return app;
 }

@@ -43,6 +43,11 @@ export interface InferenceServiceOptions {
   readonly clock: Clock;
   readonly epochMs: () => number;
   readonly metrics: ServingMetrics;
+  /**
+   * Resolves a registry alias (e.g. "champion") of a model to a version number. With it,
+   * `model@alias` names and non-numeric versions are served; without it they are not found.
+   */
+  readonly resolveAlias?: (model: string, alias: string) => Promise<string>;
 }
 
 const outcomeOf = (e: KaleidoError): RequestOutcome => {
@@ -178,7 +183,8 @@ export class KaleidoInferenceService implements InferenceService {
     try {
       if (this.shuttingDown)
         throw new KaleidoError('ERR_SHUTTING_DOWN', 'the server is shutting down', { retryAfterSeconds: 1 });
-      target = this.models.resolve(request.modelName, request.modelVersion);
+      const ref = await this.resolveReference(request.modelName, request.modelVersion);
+      target = this.models.resolve(ref.model, ref.version);
       const { payload, classification } = this.prepare(target, request);
       const sched = scheduleOf(request.parameters, target);
       const result = await target.batcher.submit(payload, {
@@ -219,6 +225,41 @@ export class KaleidoInferenceService implements InferenceService {
       if (target)
         this.options.metrics.queueDepth(target.model, target.versionString, target.batcher.queueDepth);
     }
+  }
+
+  /**
+   * `name@alias` or a non-numeric version is an alias of the model registry; numeric versions and
+   * plain names pass through unchanged (no lookup on the hot path).
+   */
+  private async resolveReference(
+    name: string,
+    version: string | undefined,
+  ): Promise<{ model: string; version?: string }> {
+    const at = name.lastIndexOf('@');
+    let model = name;
+    let alias: string | undefined;
+    if (at > 0) {
+      model = name.slice(0, at);
+      alias = name.slice(at + 1);
+      if (version !== undefined && version !== '') {
+        throw new KaleidoError('ERR_VALIDATION', `"${name}" names an alias; do not give a version as well`, {
+          details: { model: name, version },
+        });
+      }
+    } else if (version !== undefined && version !== '' && !/^[0-9]+$/.test(version)) {
+      alias = version;
+    }
+    if (alias === undefined) return { model, ...(version !== undefined ? { version } : {}) };
+    if (!this.options.resolveAlias) {
+      throw new KaleidoError(
+        'ERR_VERSION_NOT_FOUND',
+        `model "${model}" has no version "${alias}" (no model registry)`,
+        {
+          details: { model, version: alias },
+        },
+      );
+    }
+    return { model, version: await this.options.resolveAlias(model, alias) };
   }
 
   /** Validates inputs and requested outputs against the config; orders inputs as the config does. */

@@ -2,8 +2,14 @@
  * The scaled-out metadata store: PostgreSQL through a `pg` connection pool, with the same
  * migrations and queries as the SQLite store.
  */
+import type { LifecycleStores } from '../../core/ports/lifecycle-store.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
-import { SqlMetadataStore, type SqlMetadataStoreOptions } from '../store-sql/index.js';
+import {
+  SqlMetadataStore,
+  createSqlLifecycleStores,
+  type SqlLifecycleStoresOptions,
+  type SqlMetadataStoreOptions,
+} from '../store-sql/index.js';
 import { PostgresClient, type PostgresClientOptions } from './postgres-client.js';
 
 export type PostgresMetadataStoreOptions = PostgresClientOptions & SqlMetadataStoreOptions;
@@ -11,6 +17,13 @@ export type PostgresMetadataStoreOptions = PostgresClientOptions & SqlMetadataSt
 /** Creates the pool (connections open lazily); call migrate() before use. */
 export function createPostgresMetadataStore(options: PostgresMetadataStoreOptions): MetadataStore {
   return new SqlMetadataStore(new PostgresClient(options), options);
+}
+
+/** The tracking and registry stores on their own pool (same database and schema). */
+export function createPostgresLifecycleStores(
+  options: PostgresClientOptions & SqlLifecycleStoresOptions,
+): LifecycleStores {
+  return createSqlLifecycleStores(new PostgresClient(options), options);
 }
 
 export {

@@ -10,3 +10,7 @@ export {
   type SqlValue,
 } from './sql-client.js';
 export { SqlMetadataStore, type SqlMetadataStoreOptions } from './sql-metadata-store.js';
+export { createSqlLifecycleStores, type SqlLifecycleStoresOptions } from './sql-lifecycle-stores.js';
+export { SqlRegistryStore } from './sql-registry-store.js';
+export { SqlTrackingStore } from './sql-tracking-store.js';
+export { likeToGlob } from './sql-search.js';

@@ -86,4 +86,261 @@ CREATE INDEX model_events_model_id ON model_events (model, id);
 `,
     },
   },
+  {
+    // Experiment tracking (MLflow's model). Experiment ids are assigned by the store (max + 1 under
+    // a lock) rather than by a sequence, so the Default experiment can hold MLflow's id 0.
+    // run_metrics keeps every logged value; run_latest_metrics keeps the latest per key (highest
+    // step, then timestamp, then value), maintained in the logging transaction, so searches and
+    // ordering by metric stay one indexed lookup per run.
+    id: '0003_experiment_tracking',
+    sql: {
+      sqlite: `
+CREATE TABLE experiments (
+  experiment_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+) STRICT;
+CREATE TABLE experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) STRICT;
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+  run_name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  lifecycle_stage TEXT NOT NULL,
+  artifact_uri TEXT NOT NULL
+) STRICT;
+CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time);
+CREATE TABLE run_params (
+  run_id TEXT NOT NULL REFERENCES runs (run_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT;
+CREATE TABLE run_tags (
+  run_id TEXT NOT NULL REFERENCES runs (run_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT;
+CREATE TABLE run_metrics (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL REFERENCES runs (run_id),
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL
+) STRICT;
+CREATE INDEX run_metrics_history ON run_metrics (run_id, key, step, timestamp, id);
+CREATE TABLE run_latest_metrics (
+  run_id TEXT NOT NULL REFERENCES runs (run_id),
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT;
+`,
+      postgres: `
+CREATE TABLE experiments (
+  experiment_id BIGINT PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_update_time BIGINT NOT NULL
+);
+CREATE TABLE experiment_tags (
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+);
+CREATE TABLE runs (
+  run_id TEXT COLLATE "C" PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  run_name TEXT COLLATE "C" NOT NULL,
+  user_id TEXT COLLATE "C" NOT NULL,
+  status TEXT COLLATE "C" NOT NULL,
+  start_time BIGINT NOT NULL,
+  end_time BIGINT,
+  lifecycle_stage TEXT NOT NULL,
+  artifact_uri TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time);
+CREATE TABLE run_params (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs (run_id),
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE run_tags (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs (run_id),
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE run_metrics (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs (run_id),
+  key TEXT COLLATE "C" NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL
+);
+CREATE INDEX run_metrics_history ON run_metrics (run_id, key, step, timestamp, id);
+CREATE TABLE run_latest_metrics (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs (run_id),
+  key TEXT COLLATE "C" NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+`,
+    },
+  },
+  {
+    // The model registry. "registered_model_versions", not "model_versions": that table (0001)
+    // is the serving layer's view of loaded versions. The version counter has its own table that
+    // deleting a model leaves alone, so a number is never handed out twice for one name. The alias history is append-only and outlives
+    // the model it describes; its id orders moves in commit order (moves of one model serialise).
+    id: '0004_model_registry',
+    sql: {
+      sqlite: `
+CREATE TABLE registered_models (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL
+) STRICT;
+CREATE TABLE registered_model_version_counters (
+  name TEXT PRIMARY KEY,
+  last_version INTEGER NOT NULL
+) STRICT;
+CREATE TABLE registered_model_tags (
+  name TEXT NOT NULL REFERENCES registered_models (name),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, key)
+) STRICT;
+CREATE TABLE registered_model_versions (
+  name TEXT NOT NULL REFERENCES registered_models (name),
+  version INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  run_id TEXT,
+  run_link TEXT,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  signature TEXT,
+  metrics TEXT NOT NULL,
+  sha256 TEXT,
+  model_card TEXT,
+  PRIMARY KEY (name, version)
+) STRICT;
+CREATE INDEX registered_model_versions_run ON registered_model_versions (run_id);
+CREATE TABLE model_version_tags (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES registered_model_versions (name, version)
+) STRICT;
+CREATE TABLE registered_model_aliases (
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (name, alias),
+  FOREIGN KEY (name, version) REFERENCES registered_model_versions (name, version)
+) STRICT;
+CREATE TABLE registered_model_alias_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  from_version INTEGER,
+  to_version INTEGER,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX registered_model_alias_history_lookup ON registered_model_alias_history (name, alias, id);
+`,
+      postgres: `
+CREATE TABLE registered_models (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  description TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL
+);
+CREATE TABLE registered_model_version_counters (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  last_version BIGINT NOT NULL
+);
+CREATE TABLE registered_model_tags (
+  name TEXT COLLATE "C" NOT NULL REFERENCES registered_models (name),
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (name, key)
+);
+CREATE TABLE registered_model_versions (
+  name TEXT COLLATE "C" NOT NULL REFERENCES registered_models (name),
+  version BIGINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  user_id TEXT COLLATE "C" NOT NULL,
+  source TEXT COLLATE "C" NOT NULL,
+  run_id TEXT COLLATE "C",
+  run_link TEXT,
+  status TEXT COLLATE "C" NOT NULL,
+  status_message TEXT NOT NULL,
+  signature TEXT,
+  metrics TEXT NOT NULL,
+  sha256 TEXT,
+  model_card TEXT,
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX registered_model_versions_run ON registered_model_versions (run_id);
+CREATE TABLE model_version_tags (
+  name TEXT COLLATE "C" NOT NULL,
+  version BIGINT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES registered_model_versions (name, version)
+);
+CREATE TABLE registered_model_aliases (
+  name TEXT COLLATE "C" NOT NULL,
+  alias TEXT COLLATE "C" NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (name, alias),
+  FOREIGN KEY (name, version) REFERENCES registered_model_versions (name, version)
+);
+CREATE TABLE registered_model_alias_history (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL,
+  alias TEXT COLLATE "C" NOT NULL,
+  from_version BIGINT,
+  to_version BIGINT,
+  actor TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX registered_model_alias_history_lookup ON registered_model_alias_history (name, alias, id);
+`,
+    },
+  },
 ];
