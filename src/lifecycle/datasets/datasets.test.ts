@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KaleidoError } from '../../core/errors.js';
 import { tabularFeatures, trainingDataFromDataset } from './features.js';
 import { readFolder } from './files.js';

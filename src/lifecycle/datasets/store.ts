@@ -43,10 +43,15 @@ const blobKey = (sha: string): string => `${BLOBS}${sha}`;
 const versionPrefix = (name: string, version: number): string => `datasets/${name}/v${version}/`;
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new KaleidoError('ERR_VALIDATION', 'data set names are 1–128 letters, digits, "_", "." or "-"', {
-      details: { field: 'name', value: String(name).slice(0, 200) },
-    });
+  // "blobs" is the content-addressed area under datasets/, not a data set.
+  if (typeof name !== 'string' || !NAME.test(name) || name === 'blobs') {
+    throw new KaleidoError(
+      'ERR_VALIDATION',
+      'data set names are 1–128 letters, digits, "_", "." or "-" (and not "blobs")',
+      {
+        details: { field: 'name', value: String(name).slice(0, 200) },
+      },
+    );
   }
 }
 

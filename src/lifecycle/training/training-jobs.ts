@@ -190,13 +190,28 @@ export class TrainingJobs {
   }
 
   /** Resolves with the record once the job is succeeded, failed or cancelled. */
-  async wait(id: string): Promise<TrainingJobRecord> {
-    const job = await this.get(id);
-    if (isFinishedJobState(job.state)) return job;
-    return new Promise((resolve) => {
+  wait(id: string): Promise<TrainingJobRecord> {
+    return new Promise((resolve, reject) => {
+      // Register first, then look: a job that finishes in between still resolves the waiter.
       const list = this.waiters.get(id) ?? [];
       list.push(resolve);
       this.waiters.set(id, list);
+      const forget = (): void => {
+        const rest = (this.waiters.get(id) ?? []).filter((w) => w !== resolve);
+        if (rest.length > 0) this.waiters.set(id, rest);
+        else this.waiters.delete(id);
+      };
+      this.get(id).then(
+        (job) => {
+          if (!isFinishedJobState(job.state)) return;
+          forget();
+          resolve(job);
+        },
+        (e: unknown) => {
+          forget();
+          reject(e);
+        },
+      );
     });
   }
 
