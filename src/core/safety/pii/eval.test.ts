@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// eslint-disable-next-line import-x/no-restricted-paths -- the gate measures the production wiring, phone metadata included
+
 import { LibphonenumberPhoneValidator } from '../../../adapters/pii-phone-libphonenumber/index.js';
 import { PiiAnalyzer } from './analyzer.js';
 import { evaluatePii, formatEvaluationTable } from './evaluation.js';
