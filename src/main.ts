@@ -6,6 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createSystemClock } from './adapters/clock-system/system-clock.js';
+import { NodePiiCrypto } from './adapters/crypto-node/index.js';
+import { LibphonenumberPhoneValidator } from './adapters/pii-phone-libphonenumber/index.js';
+import { Cld3LanguageIdentifier } from './adapters/text-cld3/index.js';
+import { CompromiseEntities } from './adapters/text-compromise/index.js';
+import { ObscenityProfanity } from './adapters/text-obscenity/index.js';
+import { WinkEntities, WinkNlp, WinkSentiment } from './adapters/text-wink/index.js';
+import { createDefaultAnalysis } from './analysis/index.js';
 import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
 import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js';
 import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
@@ -14,7 +21,9 @@ import {
   createPostgresMetadataStore,
 } from './adapters/store-postgres/index.js';
 import { createSqliteLifecycleStores, createSqliteMetadataStore } from './adapters/store-sqlite/index.js';
-import { packageVersion } from './config/paths.js';
+import { packageRoot, packageVersion } from './config/paths.js';
+import { defaultRecognizers, PiiAnalyzer } from './core/safety/pii/index.js';
+import { loadPolicyDirectory } from './safety/load.js';
 import type { KaleidoConfig } from './config/schema.js';
 import { KaleidoError } from './core/errors.js';
 import type { Logger } from './core/ports/logger.js';
@@ -132,11 +141,30 @@ export async function startKaleido(
     resolveAlias: (model, alias) => resolveVersion(lifecycleStores.registry, model, alias),
   });
 
+  // The analyzers behind /v1/analyze: vendor engines are constructed here and nowhere else.
+  const wink = new WinkNlp();
+  const analysis = createDefaultAnalysis({
+    clock,
+    policies: await loadPolicyDirectory(join(packageRoot(), 'policies')),
+    crypto: new NodePiiCrypto(),
+    text: {
+      language: new Cld3LanguageIdentifier(),
+      sentiment: new WinkSentiment(wink),
+      entities: [new WinkEntities(wink), new CompromiseEntities()],
+      pii: new PiiAnalyzer({
+        recognizers: defaultRecognizers({ phoneValidator: new LibphonenumberPhoneValidator() }),
+      }),
+      profanity: new ObscenityProfanity(),
+      inference: service,
+    },
+  });
+
   const app = await buildApp({
     service,
     logger,
     metrics,
     lifecycle: { tracking, registry },
+    analysis,
     options: {
       maxBodyBytes: config.server.maxBodyBytes,
       maxAdminBodyBytes: config.server.maxAdminBodyBytes,
@@ -177,6 +205,18 @@ export async function startKaleido(
     r.status === 'rejected' ? [`${startup[i]}: ${(r.reason as Error).message}`] : [],
   );
   if (failed.length > 0) logger.error({ failed }, 'some startup models failed to load');
+  // After the startup models: analyzers that call served models (spam_classifier) need them loaded.
+  const report = await analysis.init();
+  logger.info(
+    {
+      analyzers: report.map((a) => ({
+        id: a.id,
+        available: a.available,
+        ...(a.reason ? { reason: a.reason } : {}),
+      })),
+    },
+    'analyzers',
+  );
   service.markStartupComplete();
   logger.info({ models: startup.length - failed.length, failed: failed.length }, 'kaleido ready');
 
@@ -198,6 +238,7 @@ export async function startKaleido(
         logger.info({}, 'shutting down: refusing new work, finishing in-flight requests');
         service.beginShutdown();
         await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
+        await analysis.close();
         await manager.shutdown();
         await Promise.all([store.close(), lifecycleStores.close()]);
         logger.info({}, 'shutdown complete');

@@ -10,8 +10,10 @@ import { KaleidoError } from '../core/errors.js';
 import type { InferenceService } from '../core/ports/inference.js';
 import type { MetricsExposition } from '../core/ports/metrics.js';
 import { sendError } from './errors.js';
+import type { AnalysisService } from '../analysis/index.js';
 import type { RegistryService } from '../lifecycle/registry.js';
 import type { TrackingService } from '../lifecycle/tracking.js';
+import { registerAnalyzeRoutes } from './routes/analyze.js';
 import { registerMlflowRoutes } from './routes/mlflow.js';
 import { registerOipRoutes } from './routes/oip-rest.js';
 
@@ -31,6 +33,8 @@ export interface AppDeps {
   readonly options: AppOptions;
   /** Experiment tracking and the model registry (MLflow-shaped REST under /api/2.0/mlflow). */
   readonly lifecycle?: { readonly tracking: TrackingService; readonly registry: RegistryService };
+  /** The multi-modal analysis behind /v1/analyze, /v1/pipelines, /v1/analyzers. */
+  readonly analysis?: AnalysisService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -115,6 +119,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerOipRoutes(app, deps);
+  if (deps.analysis) {
+    await registerAnalyzeRoutes(app, {
+      analysis: deps.analysis,
+      options: { maxJsonDepth: options.maxJsonDepth },
+    });
+  }
   if (deps.lifecycle) {
     await registerMlflowRoutes(app, { ...deps.lifecycle, maxJsonDepth: options.maxJsonDepth });
   }
