@@ -16,6 +16,7 @@ import { createDefaultAnalysis } from './analysis/index.js';
 import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
 import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js';
 import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
+import { WorkerOnnxRuntime } from './adapters/runtime-onnx/worker-runtime.js';
 import {
   createPostgresLifecycleStores,
   createPostgresMetadataStore,
@@ -123,7 +124,7 @@ export async function startKaleido(
   const source = createFsModelSource(config.models.repositories);
   const manager = new ModelManager({
     source,
-    runtime: new OnnxRuntime(),
+    runtime: config.models.runtimeIsolation === 'worker' ? new WorkerOnnxRuntime() : new OnnxRuntime(),
     clock,
     epochMs: Date.now,
     metrics: metrics.serving,
@@ -170,6 +171,7 @@ export async function startKaleido(
       maxAdminBodyBytes: config.server.maxAdminBodyBytes,
       maxJsonDepth: config.server.maxJsonDepth,
       keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+      maxInflightInferences: config.server.maxInflightInferences,
     },
   });
   const grpc = config.server.grpcEnabled

@@ -29,6 +29,8 @@ export const configSchema = z
           .int()
           .min(1024)
           .default(8 * 1024 * 1024),
+        /** Inference requests admitted at once across all models; beyond it a fast 429 (admission control). */
+        maxInflightInferences: z.number().int().min(1).default(4096),
         /** JSON nesting deeper than this is refused before parsing (nesting bombs). */
         maxJsonDepth: z.number().int().min(4).max(1024).default(64),
         /** On SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway. */
@@ -56,6 +58,13 @@ export const configSchema = z
           .default(() => [bundledModelsDir()]),
         /** Models loaded at start: ["*"] means every model found in the repositories. */
         startup: z.array(z.string().min(1)).default(['*']),
+        /**
+         * Where model instances run: 'worker' (default) gives each instance its own worker thread, so
+         * inference never blocks HTTP/gRPC I/O and instances run in parallel; 'inline' runs them on
+         * the event-loop thread (onnxruntime-node's run is synchronous) — lower per-call overhead,
+         * for tests and tiny models.
+         */
+        runtimeIsolation: z.enum(['worker', 'inline']).default('worker'),
         /** Defaults for models whose config does not say. */
         defaultIntraOpThreads: z.number().int().min(0).default(1),
         defaultInterOpThreads: z.number().int().min(0).default(1),

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { KaleidoError } from '../core/errors.js';
 import type { InferenceService } from '../core/ports/inference.js';
 import type { MetricsExposition } from '../core/ports/metrics.js';
@@ -24,6 +24,8 @@ export interface AppOptions {
   readonly maxAdminBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly keepAliveTimeoutMs: number;
+  /** Inference requests (routes with `config.inference`) admitted at once; beyond → 429. */
+  readonly maxInflightInferences: number;
 }
 
 export interface AppDeps {
@@ -40,6 +42,10 @@ export interface AppDeps {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Marks inference routes: admission control and client-disconnect cancellation apply. */
+    inference?: boolean;
+  }
   interface FastifyRequest {
     /** Set when the client went away before the answer was sent. */
     kaleidoAbort?: AbortController;
@@ -51,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     // Per-request info logs would cost more than a small inference; failures are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxAdminBodyBytes,
     keepAliveTimeout: options.keepAliveTimeoutMs,
     return503OnClosing: true,
@@ -88,12 +94,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  let inferenceInFlight = 0;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (!request.routeOptions.config.inference) return;
+    // Admission control before the body is read or decoded: past the cap, answer a cheap 429 so
+    // overload costs the server as little as possible (the batcher queues bound each model too).
+    if (inferenceInFlight >= options.maxInflightInferences) {
+      throw new KaleidoError('ERR_QUEUE_FULL', 'too many inference requests in flight; retry shortly', {
+        retryAfterSeconds: 1,
+        details: { maxInflightInferences: options.maxInflightInferences },
+      });
+    }
+    inferenceInFlight++;
     const abort = new AbortController();
     request.kaleidoAbort = abort;
     // 'close' before the response finished means the client disconnected: queued work is dropped.
-    reply.raw.on('close', () => {
+    reply.raw.once('close', () => {
+      inferenceInFlight--;
       if (!reply.raw.writableFinished) abort.abort();
     });
   });

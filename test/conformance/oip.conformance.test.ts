@@ -45,7 +45,11 @@ beforeAll(async () => {
       'add_sub_fp32',
       'mlp_fp32',
     ],
-    overrides: { 'server.maxBodyBytes': String(IN_PROCESS_MAX_BODY_BYTES) },
+    overrides: {
+      'server.maxBodyBytes': String(IN_PROCESS_MAX_BODY_BYTES),
+      // The production default: every model instance in its own worker thread.
+      'models.runtimeIsolation': 'worker',
+    },
   });
 });
 

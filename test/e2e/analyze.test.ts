@@ -101,6 +101,7 @@ async function startServer(options: { profanity?: ProfanityEngine } = {}): Promi
       maxAdminBodyBytes: 1024 * 1024,
       maxJsonDepth: 32,
       keepAliveTimeoutMs: 5000,
+      maxInflightInferences: 4096,
     },
   });
   await registerAnalyzeRoutes(app, { analysis, options: { maxJsonDepth: 32 } });

@@ -42,6 +42,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       'models.repositories': FIXTURE_REPOSITORY,
       'data.dir': dataDir,
       'log.level': 'silent',
+      // In-thread sessions start in a fraction of the time of worker threads under tsx; suites
+      // that must exercise the production default (worker) pass it in `overrides`.
+      'models.runtimeIsolation': 'inline',
       ...(options.startupModels ? { 'models.startup': options.startupModels.join(',') } : {}),
       ...options.overrides,
     },

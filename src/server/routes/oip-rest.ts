@@ -186,7 +186,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
       .type('application/octet-stream')
       .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   };
-  const inferRoute = { bodyLimit: options.maxBodyBytes };
+  const inferRoute = { bodyLimit: options.maxBodyBytes, config: { inference: true } };
   app.post('/v2/models/:model/infer', inferRoute, infer);
   app.post('/v2/models/:model/versions/:version/infer', inferRoute, infer);
 
