@@ -1,0 +1,456 @@
+/**
+ * AudioDecoder on ffmpeg/ffprobe child processes: the input goes in on stdin, 32-bit float PCM at
+ * 16 kHz mono comes back on stdout, so no temporary file ever holds user data.
+ *
+ * Limits are enforced while decoding, not after: the input size before anything is spawned; the
+ * duration from the probe (a 6-hour FLAC is refused from its header in tens of milliseconds), and
+ * again from the decoder's output, which is cut off at the limit whatever the container claimed;
+ * and a wall-clock timeout that kills the process. Probe and decode run concurrently (the probe
+ * only reads the headers), and a failed or over-long probe kills the decode.
+ */
+import { KaleidoError, isKaleidoError } from '../../core/errors.js';
+import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
+import type { AudioDecoder, AudioProbe, DecodedAudio, DecodeOptions } from '../../core/ports/audio.js';
+import type { CancelSignal } from '../../core/ports/inference.js';
+import { runProcess, stderrExcerpt, type RunResult } from './child-process.js';
+import { declaredSeconds, oggIsTruncated, sniffContainer } from './container.js';
+import { moveIndexToFront } from './mp4-faststart.js';
+
+export interface FfmpegDecoderOptions {
+  /** ffmpeg executable (default "ffmpeg", looked up on PATH). */
+  readonly ffmpegPath?: string;
+  /** ffprobe executable (default: "ffprobe" next to a configured ffmpeg path, else on PATH). */
+  readonly ffprobePath?: string;
+  /** Longest audio accepted, in seconds (default 600). */
+  readonly maxDurationSeconds?: number;
+  /** Largest encoded input accepted, in bytes (default 100 MiB). */
+  readonly maxInputBytes?: number;
+  /** Wall-clock limit of one decode, probe included (default 20 s). */
+  readonly timeoutMs?: number;
+  /** Wall-clock limit of the probe alone (default 5 s). */
+  readonly probeTimeoutMs?: number;
+}
+
+export const DEFAULT_SAMPLE_RATE = 16_000;
+export const DEFAULT_MAX_DURATION_SECONDS = 600;
+export const DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024;
+
+/**
+ * A decode shorter than the container's declared duration by more than this (seconds, plus 2%)
+ * means the data ends early: the file is truncated. Codec priming and padding account for a few
+ * tens of milliseconds at most.
+ */
+const TRUNCATION_TOLERANCE_SECONDS = 0.25;
+
+interface FfprobeStream {
+  readonly codec_type?: string;
+  readonly codec_name?: string;
+  readonly sample_rate?: string;
+  readonly channels?: number;
+  readonly duration?: string;
+  readonly bit_rate?: string;
+}
+interface FfprobeOutput {
+  readonly streams?: readonly FfprobeStream[];
+  readonly format?: { readonly format_name?: string; readonly duration?: string; readonly bit_rate?: string };
+}
+
+const positive = (s: string | undefined): number | undefined => {
+  const n = s === undefined ? Number.NaN : Number(s);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+/** ffprobe's stderr → the error a client should get when the probe fails. */
+function probeError(input: Uint8Array, stderr: string, exitCode: number | null): KaleidoError {
+  const excerpt = stderrExcerpt(stderr);
+  const claimed = sniffContainer(input);
+  const details = {
+    decoder: 'ffprobe',
+    exitCode,
+    stderr: excerpt,
+    ...(claimed ? { container: claimed } : {}),
+  };
+  if (/moov atom not found/i.test(stderr)) {
+    return new KaleidoError(
+      'ERR_MEDIA_CORRUPT',
+      'the MP4/M4A file has no index (moov box): it is truncated or was not completely written',
+      { details },
+    );
+  }
+  // Bytes that announce a known container but end before ffprobe could read the stream headers.
+  if (claimed !== undefined && /End of file|could not find codec parameters/i.test(stderr)) {
+    return new KaleidoError(
+      'ERR_MEDIA_CORRUPT',
+      'the audio file ends before its headers are complete (truncated)',
+      {
+        details,
+      },
+    );
+  }
+  return new KaleidoError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the input is not a recognised audio format', {
+    details,
+  });
+}
+
+/** Error lines that ffmpeg prints (at -v error) when data is damaged. */
+const DECODE_ERROR =
+  /Invalid data found|Error while decoding|decode_frame\(\) failed|invalid residual|corrupt|Header missing|partial file|error reading|Truncat/i;
+
+export class FfmpegDecoder implements AudioDecoder {
+  readonly name = 'ffmpeg';
+  private versionText = '';
+  private state: AnalyzerStatus = { available: false, reason: 'not initialised' };
+  private readonly ffmpeg: string;
+  private readonly ffprobe: string;
+  private readonly maxDuration: number;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+  private readonly probeTimeoutMs: number;
+
+  constructor(options: FfmpegDecoderOptions = {}) {
+    this.ffmpeg = options.ffmpegPath ?? 'ffmpeg';
+    this.ffprobe =
+      options.ffprobePath ??
+      (this.ffmpeg.includes('/') ? this.ffmpeg.replace(/ffmpeg([^/]*)$/, 'ffprobe$1') : 'ffprobe');
+    this.maxDuration = options.maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
+    this.maxBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+    this.timeoutMs = options.timeoutMs ?? 20_000;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
+    const check = (field: string, v: number): void => {
+      if (!(Number.isFinite(v) && v > 0)) {
+        throw new KaleidoError('ERR_BAD_CONFIG', `${field} must be a positive number`, {
+          details: { field, value: v },
+        });
+      }
+    };
+    check('maxDurationSeconds', this.maxDuration);
+    check('maxInputBytes', this.maxBytes);
+    check('timeoutMs', this.timeoutMs);
+    check('probeTimeoutMs', this.probeTimeoutMs);
+  }
+
+  get version(): string {
+    return this.versionText;
+  }
+
+  /** Runs `ffmpeg -version` and `ffprobe -version`; a missing program makes the decoder unavailable. */
+  async init(): Promise<void> {
+    try {
+      const versions: string[] = [];
+      for (const program of [this.ffmpeg, this.ffprobe]) {
+        const r = await runProcess({
+          command: program,
+          args: ['-version'],
+          timeoutMs: 10_000,
+          maxStdoutBytes: 1 << 20,
+        });
+        const first = Buffer.concat(r.stdout).toString('utf8').split('\n')[0] ?? '';
+        if (r.exitCode !== 0 || !/version/i.test(first)) {
+          throw new KaleidoError(
+            'ERR_UNAVAILABLE',
+            `${program} -version failed (exit ${String(r.exitCode)})`,
+            {
+              details: { program, stderr: stderrExcerpt(r.stderr) },
+            },
+          );
+        }
+        versions.push(/version\s+(\S+)/i.exec(first)?.[1] ?? 'unknown');
+      }
+      this.versionText = versions[0] ?? 'unknown';
+      this.state = { available: true };
+    } catch (e) {
+      const reason =
+        isKaleidoError(e) && e.details?.['missing'] === true
+          ? `${e.message}; install ffmpeg (Debian package "ffmpeg") or set the ffmpeg path`
+          : e instanceof Error
+            ? e.message
+            : String(e);
+      this.state = { available: false, reason };
+      throw isKaleidoError(e)
+        ? new KaleidoError('ERR_UNAVAILABLE', reason, { details: e.details, cause: e })
+        : new KaleidoError('ERR_UNAVAILABLE', reason, { cause: e });
+    }
+  }
+
+  status(): AnalyzerStatus {
+    return this.state;
+  }
+
+  close(): Promise<void> {
+    this.state = { available: false, reason: 'closed' };
+    return Promise.resolve();
+  }
+
+  async probe(input: Uint8Array, options: { readonly signal?: CancelSignal } = {}): Promise<AudioProbe> {
+    return this.probePrepared(this.prepare(input), options.signal);
+  }
+
+  async decode(input: Uint8Array, options: DecodeOptions = {}): Promise<DecodedAudio> {
+    const prepared = this.prepare(input);
+    if (oggIsTruncated(prepared)) {
+      throw new KaleidoError(
+        'ERR_MEDIA_CORRUPT',
+        'the Ogg file is truncated: it ends without its final (end-of-stream) page',
+        {
+          details: { decoder: 'ffmpeg', container: 'ogg' },
+        },
+      );
+    }
+    const sampleRate = options.sampleRate ?? DEFAULT_SAMPLE_RATE;
+    const maxDuration = options.maxDurationSeconds ?? this.maxDuration;
+    if (!(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192_000)) {
+      throw new KaleidoError('ERR_VALIDATION', 'sampleRate must be an integer between 8000 and 192000', {
+        details: { field: 'sampleRate', value: sampleRate },
+      });
+    }
+    if (!(maxDuration > 0)) {
+      throw new KaleidoError('ERR_VALIDATION', 'maxDurationSeconds must be positive', {
+        details: { field: 'maxDurationSeconds', value: maxDuration },
+      });
+    }
+    // The decode is stopped early when the probe fails or declares too long a duration.
+    const stopDecode = { aborted: false };
+    const combined: CancelSignal = {
+      get aborted() {
+        return stopDecode.aborted || options.signal?.aborted === true;
+      },
+    };
+    const probing = this.probePrepared(prepared, options.signal).then(
+      (p) => {
+        if (p.declaredDurationSeconds !== undefined && p.declaredDurationSeconds > maxDuration) {
+          stopDecode.aborted = true;
+          throw this.tooLong(maxDuration, p.declaredDurationSeconds);
+        }
+        return p;
+      },
+      (e: unknown) => {
+        stopDecode.aborted = true;
+        throw e;
+      },
+    );
+    const maxSamples = Math.ceil(maxDuration * sampleRate);
+    const decoding = runProcess({
+      command: this.ffmpeg,
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-v',
+        'error',
+        '-i',
+        'pipe:0',
+        '-map',
+        '0:a:0',
+        '-vn',
+        '-sn',
+        '-dn',
+        // Downmix by averaging: ffmpeg's default matrix keeps power (each channel × 0.707), which
+        // lifts identical channels by 3 dB and can push a full-scale stereo file past 1.0;
+        // normalising the matrix to a sum of 1 keeps levels and clipping measurable.
+        '-ac',
+        '1',
+        '-rematrix_maxval',
+        '1.0',
+        '-ar',
+        String(sampleRate),
+        // A second cap inside ffmpeg: it stops producing just past the limit by itself.
+        '-t',
+        String(maxDuration + 1),
+        '-f',
+        'f32le',
+        'pipe:1',
+      ],
+      stdin: prepared,
+      timeoutMs: this.timeoutMs,
+      maxStdoutBytes: maxSamples * 4,
+      signal: combined,
+    });
+    // A failure to start ffmpeg is reported once awaited, not as an unhandled rejection meanwhile.
+    decoding.catch(() => undefined);
+    // Probe errors are the more informative ones (format, truncation, declared duration): they win.
+    let probe: AudioProbe;
+    try {
+      probe = await probing;
+    } catch (e) {
+      await decoding.catch(() => undefined);
+      throw e;
+    }
+    const run = await decoding;
+    return this.finish(probe, run, sampleRate, maxDuration, options.signal);
+  }
+
+  private finish(
+    probe: AudioProbe,
+    run: RunResult,
+    sampleRate: number,
+    maxDuration: number,
+    signal: CancelSignal | undefined,
+  ): DecodedAudio {
+    if (run.stopped === 'cancelled' || signal?.aborted === true) {
+      throw new KaleidoError('ERR_CANCELLED', 'audio decoding was cancelled', {
+        details: { decoder: 'ffmpeg' },
+      });
+    }
+    if (run.stopped === 'output') throw this.tooLong(maxDuration, undefined);
+    if (run.stopped === 'timeout') {
+      throw new KaleidoError(
+        'ERR_TIMEOUT',
+        `audio decoding took longer than ${this.timeoutMs} ms and was stopped`,
+        {
+          details: { decoder: 'ffmpeg', timeoutMs: this.timeoutMs },
+        },
+      );
+    }
+    const decodedSeconds = run.stdoutBytes / 4 / sampleRate;
+    if (decodedSeconds > maxDuration) throw this.tooLong(maxDuration, undefined);
+    const errors = run.stderr.split('\n').filter((l) => DECODE_ERROR.test(l));
+    if (run.exitCode !== 0 || errors.length > 0) {
+      throw new KaleidoError(
+        'ERR_MEDIA_CORRUPT',
+        'the audio data is damaged or truncated and could not be decoded cleanly',
+        {
+          details: {
+            decoder: 'ffmpeg',
+            exitCode: run.exitCode,
+            decodedSeconds: round3(decodedSeconds),
+            stderr: stderrExcerpt(errors.length > 0 ? errors.join('\n') : run.stderr),
+          },
+        },
+      );
+    }
+    const declared = probe.declaredDurationSeconds;
+    if (declared !== undefined && decodedSeconds < declared * 0.98 - TRUNCATION_TOLERANCE_SECONDS) {
+      throw new KaleidoError(
+        'ERR_MEDIA_CORRUPT',
+        `the audio file is truncated: its header declares ${round3(declared)} s but only ${round3(decodedSeconds)} s could be decoded`,
+        {
+          details: {
+            decoder: 'ffmpeg',
+            declaredSeconds: round3(declared),
+            decodedSeconds: round3(decodedSeconds),
+          },
+        },
+      );
+    }
+    if (run.stdoutBytes < 4) {
+      throw new KaleidoError('ERR_VALIDATION', 'the audio stream contains no samples', {
+        details: { field: 'audio', codec: probe.codec, container: probe.container },
+      });
+    }
+    // Copy into a fresh, aligned Float32Array (f32le = host order on every platform Node supports).
+    const samples = new Float32Array(Math.floor(run.stdoutBytes / 4));
+    const bytes = new Uint8Array(samples.buffer);
+    let at = 0;
+    for (const chunk of run.stdout) {
+      const take = Math.min(chunk.length, bytes.length - at);
+      bytes.set(chunk.subarray(0, take), at);
+      at += take;
+    }
+    return { samples, sampleRate, probe };
+  }
+
+  private tooLong(maxDuration: number, declared: number | undefined): KaleidoError {
+    return new KaleidoError(
+      'ERR_MEDIA_TOO_LONG',
+      declared === undefined
+        ? `the audio is longer than the ${maxDuration} s limit`
+        : `the audio is ${round3(declared)} s long, over the ${maxDuration} s limit`,
+      {
+        details: {
+          maxDurationSeconds: maxDuration,
+          ...(declared === undefined ? {} : { declaredSeconds: round3(declared) }),
+        },
+      },
+    );
+  }
+
+  /** Input checks shared by probe and decode; returns the bytes to feed (MP4 index moved first). */
+  private prepare(input: Uint8Array): Uint8Array {
+    if (this.state.available !== true) {
+      throw new KaleidoError(
+        'ERR_UNAVAILABLE',
+        `the audio decoder is unavailable: ${this.state.reason ?? ''}`,
+        {
+          details: { decoder: 'ffmpeg' },
+        },
+      );
+    }
+    if (!(input instanceof Uint8Array)) {
+      throw new KaleidoError('ERR_VALIDATION', 'audio input must be bytes', { details: { field: 'audio' } });
+    }
+    if (input.length === 0) {
+      throw new KaleidoError('ERR_VALIDATION', 'the audio input is empty (0 bytes)', {
+        details: { field: 'audio', bytes: 0 },
+      });
+    }
+    if (input.length > this.maxBytes) {
+      throw new KaleidoError(
+        'ERR_PAYLOAD_TOO_LARGE',
+        `the audio input is ${input.length} bytes, over the ${this.maxBytes}-byte limit`,
+        { details: { field: 'audio', bytes: input.length, maxBytes: this.maxBytes } },
+      );
+    }
+    return moveIndexToFront(input);
+  }
+
+  private async probePrepared(input: Uint8Array, signal: CancelSignal | undefined): Promise<AudioProbe> {
+    const run = await runProcess({
+      command: this.ffprobe,
+      args: [
+        '-v',
+        'error',
+        '-hide_banner',
+        '-print_format',
+        'json',
+        '-show_format',
+        '-show_streams',
+        '-i',
+        'pipe:0',
+      ],
+      stdin: input,
+      timeoutMs: this.probeTimeoutMs,
+      maxStdoutBytes: 1 << 20,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (run.stopped === 'cancelled') {
+      throw new KaleidoError('ERR_CANCELLED', 'audio probing was cancelled', {
+        details: { decoder: 'ffprobe' },
+      });
+    }
+    if (run.stopped === 'timeout') {
+      throw new KaleidoError('ERR_TIMEOUT', `probing the audio took longer than ${this.probeTimeoutMs} ms`, {
+        details: { decoder: 'ffprobe', timeoutMs: this.probeTimeoutMs },
+      });
+    }
+    let parsed: FfprobeOutput = {};
+    try {
+      parsed = JSON.parse(Buffer.concat(run.stdout).toString('utf8') || '{}') as FfprobeOutput;
+    } catch {
+      parsed = {};
+    }
+    if (run.exitCode !== 0 || parsed.format === undefined) throw probeError(input, run.stderr, run.exitCode);
+    const streams = parsed.streams ?? [];
+    const audio = streams.filter((s) => s.codec_type === 'audio');
+    const first = audio[0];
+    if (first === undefined) {
+      throw new KaleidoError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the input has no audio stream', {
+        details: {
+          container: parsed.format.format_name,
+          streams: streams.map((s) => s.codec_type ?? 'unknown'),
+        },
+      });
+    }
+    const declared = positive(first.duration) ?? positive(parsed.format.duration) ?? declaredSeconds(input);
+    const bitRate = positive(first.bit_rate) ?? positive(parsed.format.bit_rate);
+    return {
+      container: parsed.format.format_name ?? 'unknown',
+      codec: first.codec_name ?? 'unknown',
+      sampleRate: positive(first.sample_rate) ?? 0,
+      channels: first.channels ?? 0,
+      audioStreams: audio.length,
+      ...(declared === undefined ? {} : { declaredDurationSeconds: declared }),
+      ...(bitRate === undefined ? {} : { bitRate }),
+    };
+  }
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
