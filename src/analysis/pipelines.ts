@@ -59,3 +59,52 @@ export const TEXT_PIPELINES: readonly PipelineDefinition[] = [
     ],
   },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Image. The tfjs models (objects, faces, nsfw) share one wasm backend on the main thread, so
+// they effectively run one after another; OCR runs in a Tesseract worker thread alongside them.
+// Timeouts leave several times the measured warm latency (docs/accuracy.md) for a loaded machine.
+
+export const IMAGE_DEFAULT_PIPELINE = 'image-default';
+
+export const IMAGE_PIPELINES: readonly PipelineDefinition[] = [
+  {
+    name: IMAGE_DEFAULT_PIPELINE,
+    modality: 'image',
+    description:
+      'Full image analysis: quality metrics, dominant colours, COCO-80 objects, faces with age/gender/' +
+      'expression, NSFW classes (the sexual category of the safety verdict) and OCR text.',
+    steps: [
+      { id: 'quality', analyzer: 'image/quality', timeoutMs: 2_000 },
+      { id: 'colours', analyzer: 'image/colours', timeoutMs: 2_000 },
+      { id: 'nsfw', analyzer: 'image/nsfw', timeoutMs: 5_000 },
+      { id: 'objects', analyzer: 'image/objects', timeoutMs: 8_000 },
+      { id: 'faces', analyzer: 'image/faces', timeoutMs: 8_000 },
+      { id: 'ocr', analyzer: 'image/ocr', timeoutMs: 15_000 },
+    ],
+  },
+  {
+    name: 'image-moderation',
+    modality: 'image',
+    description: 'The safety signal only: NSFW classification feeding the sexual category.',
+    steps: [{ id: 'nsfw', analyzer: 'image/nsfw', timeoutMs: 5_000 }],
+  },
+  {
+    name: 'image-detection',
+    modality: 'image',
+    description: 'Objects and faces (the verdict lists nsfw as unchecked).',
+    steps: [
+      { id: 'objects', analyzer: 'image/objects', timeoutMs: 8_000 },
+      { id: 'faces', analyzer: 'image/faces', timeoutMs: 8_000 },
+    ],
+  },
+  {
+    name: 'image-ocr',
+    modality: 'image',
+    description: 'Text in the image (lines and words with boxes and confidences) and quality metrics.',
+    steps: [
+      { id: 'quality', analyzer: 'image/quality', timeoutMs: 2_000 },
+      { id: 'ocr', analyzer: 'image/ocr', timeoutMs: 15_000 },
+    ],
+  },
+];
