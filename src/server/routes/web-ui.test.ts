@@ -7,9 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendError } from '../errors.js';
 import { registerWebUi, resolveInside } from './web-ui.js';
 
-const INDEX = '<!doctype html><html><head><title>Kaleido</title></head><body><div id="root"></div></body></html>';
+const INDEX =
+  '<!doctype html><html><head><title>Kaleido</title></head><body><div id="root"></div></body></html>';
 const BIG_JS = `console.log(${JSON.stringify('kaleido '.repeat(400))});\n`;
 
+let parent: string;
 let dir: string;
 let app: FastifyInstance;
 
@@ -21,19 +23,21 @@ async function appFor(distDir: string): Promise<FastifyInstance> {
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kaleido-web-'));
-  mkdirSync(join(dir, 'assets'));
+  // The build lies in <parent>/dist; a file beside it stands for what traversal must not reach.
+  parent = mkdtempSync(join(tmpdir(), 'kaleido-web-'));
+  dir = join(parent, 'dist');
+  mkdirSync(join(dir, 'assets'), { recursive: true });
   writeFileSync(join(dir, 'index.html'), INDEX);
   writeFileSync(join(dir, 'assets', 'index-B2x9_kQa.js'), BIG_JS);
   writeFileSync(join(dir, 'assets', 'index-Cq7hN3dE.css'), 'body{color:red}');
   writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  writeFileSync(join(tmpdir(), 'kaleido-web-secret.txt'), 'secret');
+  writeFileSync(join(parent, 'kaleido-web-secret.txt'), 'TOP-SECRET-CONTENT');
   app = await appFor(dir);
 });
 
 afterEach(async () => {
   await app.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(parent, { recursive: true, force: true });
 });
 
 describe('registerWebUi', () => {
@@ -55,7 +59,13 @@ describe('registerWebUi', () => {
   });
 
   it('answers index.html for client routes (SPA fallback), with and without sub-paths', async () => {
-    for (const url of ['/playground', '/models', '/models/spam_classifier', '/monitoring/', '/experiments/3']) {
+    for (const url of [
+      '/playground',
+      '/models',
+      '/models/spam_classifier',
+      '/monitoring/',
+      '/experiments/3',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.body, url).toBe(INDEX);
@@ -113,13 +123,14 @@ describe('registerWebUi', () => {
   it('refuses path traversal, encoded or not', async () => {
     for (const url of [
       '/assets/..%2f..%2fkaleido-web-secret.txt',
+      '/assets/..%2F..%2F..%2Fdist%2F..%2Fkaleido-web-secret.txt',
       '/assets/%2e%2e/%2e%2e/kaleido-web-secret.txt',
       '/assets/..%5c..%5ckaleido-web-secret.txt',
       '/assets/a%00.js',
     ]) {
       const res = await app.inject({ method: 'GET', url });
       expect([400, 404], url).toContain(res.statusCode);
-      expect(res.body, url).not.toContain('secret');
+      expect(res.body, url).not.toContain('TOP-SECRET-CONTENT');
     }
   });
 

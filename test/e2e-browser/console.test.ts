@@ -1,0 +1,336 @@
+/**
+ * The web console end to end: the real Kaleido (startTestServer: the production composition root,
+ * serving web/dist at /), Debian's Chromium driven by playwright-core. Analyses text and a file,
+ * loads a model, moves a registry alias, follows runs and live metrics; axe-core finds no WCAG 2.1
+ * A/AA violation on any page in either theme; screenshots of each page go to docs/images/.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUNDLED_REPOSITORY,
+  FIXTURE_REPOSITORY,
+  REPO_ROOT,
+  startTestServer,
+  type TestServer,
+} from '../helpers/kaleido-server.js';
+import { axeViolations, CHROMIUM, ensureWebBuild, launchChromium, screenshot } from './browser.js';
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`browser e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+let server: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+/** Console errors and uncaught exceptions of every page (CSP violations included). */
+const pageErrors: string[] = [];
+
+async function api(path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.httpUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function open(
+  path: string,
+  options: { colorScheme?: 'light' | 'dark'; width?: number } = {},
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.emulateMedia({ colorScheme: options.colorScheme ?? 'light', reducedMotion: 'reduce' });
+  await page.setViewportSize({ width: options.width ?? 1280, height: 860 });
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`${path}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => pageErrors.push(`${path}: ${e.message}`));
+  await page.goto(`${server.httpUrl}${path}`);
+  await page.locator('main h1').first().waitFor();
+  return page;
+}
+
+// Browser-side expressions as strings: the root tsconfig (Node) has no DOM types, on purpose.
+const ACTIVE_TEXT = 'document.activeElement?.textContent';
+/** Elements sticking out of the viewport, outside the tables' own scroll regions (none when the page fits). */
+const WIDE_ELEMENTS = `document.documentElement.scrollWidth <= window.innerWidth + 1 ? [] :
+  [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap'))
+    .slice(0, 5)
+    .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 40))`;
+
+async function expectAccessible(page: Page): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
+}
+
+describe.skipIf(!haveChromium)('web console in Chromium', () => {
+  beforeAll(async () => {
+    ensureWebBuild();
+    server = await startTestServer({
+      repositories: [FIXTURE_REPOSITORY, BUNDLED_REPOSITORY],
+      startupModels: ['spam_classifier'],
+    });
+    const root = await fetch(`${server.httpUrl}/`);
+    const html = await root.text();
+    if (root.status !== 200 || !html.includes('id="root"')) {
+      throw new Error(
+        `the server does not serve the web console at / (HTTP ${root.status}); buildApp must register ` +
+          'registerWebUi (src/server/routes/web-ui.ts) with web/dist',
+      );
+    }
+    browser = await launchChromium();
+    context = await browser.newContext({ acceptDownloads: false });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('analyses text: verdict with reasons, highlighted PII, the redacted text and latency per stage', async () => {
+    const page = await open('/');
+    expect(new URL(page.url()).pathname).toBe('/playground');
+    await page.getByRole('button', { name: 'Personal data' }).click();
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    const verdict = page.locator('section.verdict');
+    await verdict.getByRole('heading', { name: 'Safety decision' }).waitFor({ timeout: 30_000 });
+    expect(await verdict.locator('.verdict-action').textContent()).toBe('Redacted');
+    expect(await verdict.locator('ol.reasons li').count()).toBeGreaterThan(0);
+    expect(await verdict.textContent()).toContain('pii');
+    // The findings are marked in the text, and say in words what they are.
+    const pii = page.locator('.analysed-text mark.pii');
+    expect(await pii.count()).toBeGreaterThanOrEqual(2);
+    expect(await pii.first().textContent()).toContain('personal data');
+    expect(await page.locator('mark.redaction').count()).toBeGreaterThan(0);
+    expect(await page.locator('ul.stages li').count()).toBeGreaterThanOrEqual(8);
+    await expectAccessible(page);
+    await screenshot(page, 'console-playground-text');
+    await page.close();
+  }, 60_000);
+
+  it('blocks a prompt injection and states why', async () => {
+    const page = await open('/playground');
+    await page.getByRole('button', { name: 'Prompt injection' }).click();
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    const action = page.locator('section.verdict .verdict-action');
+    await action.waitFor({ timeout: 30_000 });
+    expect(await action.textContent()).toBe('Blocked');
+    expect(await page.locator('ol.reasons').textContent()).toMatch(/prompt-injection scored \d+%/);
+    expect(await page.locator('.analysed-text mark.injection').count()).toBeGreaterThan(0);
+    await page.close();
+  }, 60_000);
+
+  it('switches modality without a reload, by keyboard, and analyses a file (result or a reason)', async () => {
+    const page = await open('/playground', { colorScheme: 'dark' });
+    await page.getByRole('textbox', { name: 'Text' }).fill('kept while switching');
+    await page.evaluate('window.kaleidoMarker = 42');
+    const textTab = page.getByRole('tab', { name: 'Text' });
+    await textTab.focus();
+    await page.keyboard.press('ArrowRight');
+    const fileTab = page.getByRole('tab', { name: 'Image, audio or video' });
+    expect(await fileTab.getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(ACTIVE_TEXT)).toBe('Image, audio or video');
+
+    const png = await sharp({ create: { width: 320, height: 200, channels: 3, background: '#3b82f6' } })
+      .png()
+      .toBuffer();
+    await page
+      .getByLabel('Choose a file to analyse')
+      .setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: png });
+    await page.getByRole('img', { name: 'Preview of blue.png' }).waitFor();
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    // This server may or may not have image analyzers: either way the page says what happened.
+    const outcome = page.locator('section.verdict, .state.error');
+    await outcome.first().waitFor({ timeout: 60_000 });
+    const text = (await outcome.first().textContent()) ?? '';
+    expect(text).not.toMatch(/\bat .+:\d+:\d+\)/); // no stack trace
+    if (await page.locator('.state.error').count()) expect(text).toMatch(/image/i);
+    else await page.getByRole('heading', { name: 'Image', exact: true }).waitFor();
+    await expectAccessible(page);
+    await screenshot(page, 'console-playground-file-dark');
+
+    // Back to text: what was typed is still there, and the page never reloaded.
+    await page.getByRole('tab', { name: 'Text' }).click();
+    expect(await page.getByRole('textbox', { name: 'Text' }).inputValue()).toBe('kept while switching');
+    expect(await page.evaluate('window.kaleidoMarker')).toBe(42);
+    await page.close();
+  }, 90_000);
+
+  it('loads a model from the Models page and shows its signature', async () => {
+    const page = await open('/models');
+    const row = page.getByRole('row', { name: /mlp_fp32\b/ }).first();
+    await row.getByRole('button', { name: 'Load mlp_fp32' }).click();
+    await row.getByText('READY').waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('status').first().textContent()).toContain('mlp_fp32 is loaded');
+    const index = (await (
+      await fetch(`${server.httpUrl}/v2/repository/index`, { method: 'POST' })
+    ).json()) as Array<{
+      name: string;
+      state: string;
+    }>;
+    expect(index.find((e) => e.name === 'mlp_fp32')?.state).toBe('READY');
+    await expectAccessible(page);
+    await screenshot(page, 'console-models');
+
+    await page.getByRole('link', { name: 'mlp_fp32', exact: true }).click();
+    await page.getByRole('heading', { name: 'Signature' }).waitFor();
+    expect(await page.locator('table').first().textContent()).toContain('features');
+    await expectAccessible(page);
+    await screenshot(page, 'console-model-detail');
+    await page.close();
+  }, 60_000);
+
+  it('moves a registry alias from the model page', async () => {
+    await api('/api/2.0/mlflow/registered-models/create', {
+      name: 'add_sub_fp32',
+      description: 'Adds and subtracts.',
+    });
+    for (const v of ['1', '2']) {
+      await api('/api/2.0/mlflow/model-versions/create', {
+        name: 'add_sub_fp32',
+        source: `models/fixtures/add_sub_fp32/${v}`,
+        metrics_snapshot: { accuracy: v === '1' ? 0.91 : 0.94 },
+      });
+    }
+    await api('/api/2.0/mlflow/registered-models/alias', {
+      name: 'add_sub_fp32',
+      alias: 'champion',
+      version: '1',
+    });
+
+    const page = await open('/models/add_sub_fp32');
+    await page.getByRole('heading', { name: 'Versions' }).waitFor();
+    await page.getByLabel('Alias', { exact: true }).fill('champion');
+    await page.getByLabel('Version', { exact: true }).selectOption('2');
+    await page.getByRole('button', { name: 'Move alias' }).click();
+    await page.getByText('champion now points to version 2.').waitFor();
+    const byAlias = await api('/api/2.0/mlflow/registered-models/alias?name=add_sub_fp32&alias=champion');
+    expect((byAlias.model_version as { version: string }).version).toBe('2');
+    await page.getByText('champion → version 2').waitFor();
+    await expectAccessible(page);
+    await screenshot(page, 'console-model-registry');
+    await page.close();
+  }, 60_000);
+
+  it('lists experiments and runs with their params and metrics', async () => {
+    const created = await api('/api/2.0/mlflow/experiments/create', { name: 'spam-heads' });
+    const experimentId = created.experiment_id as string;
+    for (const [lr, acc] of [
+      ['0.01', 0.93],
+      ['0.1', 0.88],
+    ] as const) {
+      const run = (
+        await api('/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: `lr-${lr}` })
+      ).run as { info: { run_id: string } };
+      await api('/api/2.0/mlflow/runs/log-batch', {
+        run_id: run.info.run_id,
+        params: [{ key: 'learning_rate', value: lr }],
+        metrics: [{ key: 'accuracy', value: acc, timestamp: Date.now(), step: 1 }],
+      });
+      await api('/api/2.0/mlflow/runs/update', {
+        run_id: run.info.run_id,
+        status: 'FINISHED',
+        end_time: Date.now(),
+      });
+    }
+    const page = await open(`/experiments/${experimentId}`);
+    await page.getByRole('heading', { name: 'Runs of spam-heads' }).waitFor();
+    await page.getByRole('rowheader', { name: /lr-0\.01/ }).waitFor();
+    expect(await page.locator('table').textContent()).toContain('0.9300');
+    await expectAccessible(page);
+    await screenshot(page, 'console-experiments');
+    await page.close();
+  }, 60_000);
+
+  it('shows live metrics that refresh without a reload', async () => {
+    // Traffic for the spam model: every text analysis calls it.
+    await api('/v1/analyze', { text: 'hello there' });
+    const page = await open('/monitoring');
+    const row = page.getByRole('row', { name: /spam_classifier v1/ });
+    await row.waitFor({ timeout: 15_000 });
+    await page.getByLabel('Update every').selectOption('2');
+    const before = await page.getByText(/Last updated/).textContent();
+    await api('/v1/analyze', { text: 'and again' });
+    // Polled from the test: the console's CSP (rightly) forbids the in-page eval waitForFunction uses.
+    await expect
+      .poll(() => page.getByText(/Last updated/).textContent(), { timeout: 10_000 })
+      .not.toBe(before);
+    expect(await row.locator('td').first().textContent()).toBe('READY');
+    await page.getByRole('button', { name: 'Pause updates' }).click();
+    expect(await page.getByRole('button', { name: 'Resume updates' }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+    await expectAccessible(page);
+    await screenshot(page, 'console-monitoring');
+    await page.close();
+  }, 60_000);
+
+  it('has labelled empty states for data sets and studies', async () => {
+    for (const [path, name] of [
+      ['/datasets', 'console-datasets'],
+      ['/studies', 'console-studies'],
+    ] as const) {
+      const page = await open(path);
+      await page.getByRole('heading', { name: 'Not available in the console yet' }).waitFor();
+      await expectAccessible(page);
+      await screenshot(page, name);
+      await page.close();
+    }
+  }, 60_000);
+
+  it('every page loads by URL (reload, shared link), in the dark theme at 360 px: no axe violation, no sideways scroll', async () => {
+    // The light theme at 1280 px is checked page by page above.
+    for (const path of [
+      '/playground',
+      '/models',
+      '/models/spam_classifier',
+      '/experiments',
+      '/datasets',
+      '/studies',
+      '/monitoring',
+    ]) {
+      const page = await open(path, { colorScheme: 'dark', width: 360 });
+      await page.locator('.spinner').first().waitFor({ state: 'detached', timeout: 15_000 });
+      await expectAccessible(page);
+      if (path === '/playground') await screenshot(page, 'console-playground-360-dark');
+      // Wide tables scroll inside their own region; the page itself never scrolls sideways.
+      expect(await page.evaluate(WIDE_ELEMENTS), `${path} scrolls sideways at 360 px`).toEqual([]);
+      await page.close();
+    }
+  }, 120_000);
+
+  it('works by keyboard: skip link first, visible focus, navigation moves focus to the page heading', async () => {
+    const page = await open('/playground');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(ACTIVE_TEXT)).toBe('Skip to content');
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('main');
+    await page.getByRole('link', { name: 'Monitoring' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate('document.activeElement?.tagName'), { timeout: 10_000 }).toBe('H1');
+    expect(await page.evaluate(ACTIVE_TEXT)).toBe('Monitoring');
+    expect(await page.title()).toBe('Monitoring · Kaleido');
+    await page.close();
+  }, 60_000);
+
+  it('logged no console error and no uncaught exception (CSP included)', () => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('serves the build with caching headers a fast first load needs', async () => {
+    const html = readFileSync(join(REPO_ROOT, 'web', 'dist', 'index.html'), 'utf8');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const res = await fetch(`${server.httpUrl}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The console's shell: skip link, top bar (brand, the tenant slot, theme), navigation, and the
+ * page of the current URL. Pages other than the Playground load on first visit.
+ */
+import { lazy, Suspense, useEffect, useId } from 'react';
+import { Loading } from './components/States';
+import { DataSets, NotFound, Studies } from './pages/NotYet';
+import { Playground } from './pages/Playground';
+import { Link, navigate, usePathname } from './router';
+import { parseLocation, pathTo, ROUTES } from './routes';
+import { useTheme, type ThemeChoice } from './theme';
+
+const Models = lazy(() => import('./pages/Models').then((m) => ({ default: m.Models })));
+const Experiments = lazy(() => import('./pages/Experiments').then((m) => ({ default: m.Experiments })));
+const Monitoring = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.Monitoring })));
+
+export function App() {
+  const pathname = usePathname();
+  const location = parseLocation(pathname);
+  const route = ROUTES.find((r) => r.segment === location.segment);
+
+  // "/" shows the Playground under its own address.
+  useEffect(() => {
+    if (pathname === '/' || pathname === '') navigate(pathTo('playground'), { replace: true });
+  }, [pathname]);
+
+  useEffect(() => {
+    document.title = route ? `${route.title} · Kaleido` : 'Not found · Kaleido';
+  }, [route]);
+
+  let page;
+  switch (location.segment) {
+    case 'playground':
+      page = <Playground />;
+      break;
+    case 'models':
+      page = <Models rest={location.rest} />;
+      break;
+    case 'experiments':
+      page = <Experiments rest={location.rest} />;
+      break;
+    case 'datasets':
+      page = <DataSets />;
+      break;
+    case 'studies':
+      page = <Studies />;
+      break;
+    case 'monitoring':
+      page = <Monitoring />;
+      break;
+    default:
+      page = <NotFound />;
+  }
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to={pathTo('playground')} className="brand">
+          <img src="/favicon.svg" alt="" width="26" height="26" />
+          Kaleido
+        </Link>
+        <TenantSlot />
+        <ThemeSwitch />
+      </header>
+      <nav className="sidenav" aria-label="Main">
+        <ul>
+          {ROUTES.map((r) => (
+            <li key={r.segment}>
+              <Link to={pathTo(r.segment)} aria-current={r.segment === location.segment ? 'page' : undefined}>
+                {r.title}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>
+      </main>
+    </div>
+  );
+}
+
+/**
+ * Where sign-in and the tenant switcher go. The server has no authentication yet, so every
+ * request acts as the single default tenant; this says so instead of offering a fake switcher.
+ */
+function TenantSlot() {
+  return (
+    <p className="tenant">
+      Tenant <strong>default</strong>
+      <span className="small">(sign-in arrives with server authentication)</span>
+    </p>
+  );
+}
+
+function ThemeSwitch() {
+  const [theme, setTheme] = useTheme();
+  const id = useId();
+  return (
+    <span className="row">
+      <label htmlFor={id} className="small">
+        Theme
+      </label>
+      <select id={id} value={theme} onChange={(e) => setTheme(e.target.value as ThemeChoice)}>
+        <option value="system">System</option>
+        <option value="light">Light</option>
+        <option value="dark">Dark</option>
+      </select>
+    </span>
+  );
+}

@@ -1,0 +1,68 @@
+/** Loading, empty and error states: each says what is happening and what to do next. */
+import type { ReactNode } from 'react';
+import { describeError } from '../lib/errors';
+
+export function Loading({ label }: { readonly label: string }) {
+  return (
+    <p className="muted" role="status">
+      <span className="spinner" aria-hidden="true" /> {label}
+    </p>
+  );
+}
+
+export function ErrorState({
+  error,
+  context,
+  onRetry,
+}: {
+  readonly error: unknown;
+  /** What was being done: "Loading the models failed." */
+  readonly context: string;
+  readonly onRetry?: () => void;
+}) {
+  const problem = describeError(error);
+  return (
+    <div className="state error" role="alert">
+      <p className="title">{context}</p>
+      <p>{problem.title}</p>
+      <p>{problem.hint}</p>
+      {(problem.code || problem.requestId) && (
+        <p className="small muted">
+          {problem.code && (
+            <>
+              Code <code>{problem.code}</code>.{' '}
+            </>
+          )}
+          {problem.requestId && (
+            <>
+              Request id <code>{problem.requestId}</code>.
+            </>
+          )}
+        </p>
+      )}
+      {onRetry && (
+        <button type="button" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({
+  title,
+  children,
+  headingLevel = 2,
+}: {
+  readonly title: string;
+  readonly children?: ReactNode;
+  readonly headingLevel?: 2 | 3;
+}) {
+  const Heading = headingLevel === 2 ? 'h2' : 'h3';
+  return (
+    <div className="state">
+      <Heading>{title}</Heading>
+      {children}
+    </div>
+  );
+}
