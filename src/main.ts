@@ -3,6 +3,7 @@
  * and starts the HTTP and gRPC front ends. Nothing else in the codebase constructs an adapter.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createSystemClock } from './adapters/clock-system/system-clock.js';
@@ -13,6 +14,22 @@ import { CompromiseEntities } from './adapters/text-compromise/index.js';
 import { ObscenityProfanity } from './adapters/text-obscenity/index.js';
 import { WinkEntities, WinkNlp, WinkSentiment } from './adapters/text-wink/index.js';
 import { createDefaultAnalysis } from './analysis/index.js';
+// Image modality (analysis/image.ts): sharp decoder, tfjs-wasm models, Tesseract OCR.
+import { createImageModule } from './analysis/image.js';
+import { FaceApiFaces, HumanObjectDetector, NsfwjsClassifier } from './adapters/image-tfjs/index.js';
+import { SharpImageDecoder } from './adapters/media-sharp/index.js';
+import { TesseractOcr } from './adapters/ocr-tesseract/index.js';
+// ---- audio and video modalities ----
+import { PocketsphinxRecognizer } from './adapters/asr-pocketsphinx/index.js';
+import { FfmpegDecoder } from './adapters/media-ffmpeg/index.js';
+import { FfmpegVideoSampler } from './adapters/media-ffmpeg/ffmpeg-video.js';
+import {
+  createAudioModule,
+  createTranscriptSafety,
+  createVideoModule,
+  DEFAULT_VIDEO_MAX_BYTES,
+} from './analysis/index.js';
+// ---- end audio and video modalities ----
 import { createPrometheusMetrics } from './adapters/metrics-prometheus/prometheus.js';
 import { createFsModelSource } from './adapters/repository-fs/fs-model-source.js';
 import { OnnxRuntime } from './adapters/runtime-onnx/onnx-runtime.js';
@@ -35,7 +52,34 @@ import { TrackingService } from './lifecycle/tracking.js';
 import { buildApp } from './server/app.js';
 import { createGrpcServer } from './server/grpc/grpc-server.js';
 import { KaleidoInferenceService } from './serving/inference-service.js';
+// ---- security edge (auth wiring) ----
+import { MemoryRateLimitStore } from './adapters/ratelimit-memory/index.js';
+import { RedisRateLimitStore } from './adapters/ratelimit-redis/index.js';
+import { SqlSecurityStore } from './adapters/store-sql/sql-security-store.js';
+import { PostgresClient } from './adapters/store-postgres/index.js';
+import { SqliteClient } from './adapters/store-sqlite/index.js';
+import type { RateLimitStore } from './core/ports/security.js';
+import type { TokenBucketPolicy } from './core/security/token-bucket.js';
+import { ApiKeyService } from './security/api-keys.js';
+import { adminKeyBanner, ensureBootstrapAdmin } from './security/bootstrap.js';
+import { ModelIntegrity } from './security/model-integrity.js';
+import { routeInventory, type AppSecurity, type RouteAccess } from './server/security/edge.js';
+import { guardGrpcService } from './server/security/grpc-guard.js';
+// ---- end security edge imports ----
 import { ModelManager } from './serving/model-manager.js';
+// ---- lifecycle API (datasets, training jobs, studies) ----
+import { createFsArtifactStore } from './adapters/artifacts-fs/index.js';
+import { HEAD_INPUT_NAME, HEAD_OUTPUT_NAME, OnnxRepositoryPublisher } from './adapters/onnx-export/index.js';
+import { metadataMigrations, runMigrations, type SqlClient } from './adapters/store-sql/index.js';
+import { lifecycleJobMigrations } from './adapters/store-sql/migrations-lifecycle2.js';
+import { SqlStudyStore } from './adapters/store-sql/sql-study-store.js';
+import { SqlTrainingJobStore } from './adapters/store-sql/sql-training-job-store.js';
+import type { ModelSignature } from './core/ports/registry-store.js';
+import type { TrainedHead } from './core/train/types.js';
+import { ArtifactDatasetStore } from './lifecycle/datasets/store.js';
+import { StudyRunner } from './lifecycle/studies/study-runner.js';
+import { TrainingJobs } from './lifecycle/training/training-jobs.js';
+// ---- end lifecycle API imports ----
 
 /** Where `metadata.url` points: an SQLite file (relative to the data dir) or a PostgreSQL URL. */
 function metadataTarget(
@@ -75,12 +119,62 @@ export function openLifecycleStores(url: string, dataDir: string): LifecycleStor
     : createPostgresLifecycleStores({ connectionString: t.url });
 }
 
+// ---- lifecycle API (datasets, training jobs, studies) ----
+/** The connection of the training-job and study stores, on the metadata database. */
+export function openLifecycleJobsClient(url: string, dataDir: string): SqlClient {
+  const t = metadataTarget(url, dataDir);
+  return t.kind === 'sqlite' ? new SqliteClient({ path: t.path }) : new PostgresClient({ connectionString: t.url });
+}
+
+/** Where artifacts (data sets, training data, checkpoints, heads) live: file:<dir> relative to the data dir. */
+function artifactsRoot(url: string, dataDir: string): string {
+  if (!url.startsWith('file:')) {
+    throw new KaleidoError('ERR_BAD_CONFIG', `artifacts.url: unsupported scheme in "${url}" (file:<dir>)`, {
+      details: { field: 'artifacts.url' },
+    });
+  }
+  const p = url.slice('file:'.length);
+  return isAbsolute(p) ? p : join(dataDir, p);
+}
+
+/** The OIP signature of a head exported by OnnxRepositoryPublisher (batch dimension variable). */
+const headSignature = (head: TrainedHead): ModelSignature => ({
+  inputs: [{ name: HEAD_INPUT_NAME, datatype: 'FP32', shape: [-1, head.inputDim] }],
+  outputs: [{ name: HEAD_OUTPUT_NAME, datatype: 'FP32', shape: [-1, head.classes.length] }],
+});
+// ---- end lifecycle API ----
+
+// ---- security edge (auth wiring) ----
+/**
+ * The security store (API keys, tenants, audit log) on the metadata database; its migrations
+ * (ids 0100+) run after the metadata ones, into the same history table.
+ */
+export function openSecurityStore(url: string, dataDir: string): SqlSecurityStore {
+  const t = metadataTarget(url, dataDir);
+  return new SqlSecurityStore(
+    t.kind === 'sqlite' ? new SqliteClient({ path: t.path }) : new PostgresClient({ connectionString: t.url }),
+  );
+}
+
+/** A configured token bucket, or undefined when either number is 0 (that limit is off). */
+const bucket = (p: { refillPerSecond: number; capacity: number }): TokenBucketPolicy | undefined =>
+  p.refillPerSecond > 0 && p.capacity > 0 ? { refillPerSecond: p.refillPerSecond, capacity: p.capacity } : undefined;
+
+/** Prints a generated admin key once, on stderr and outside the JSON log stream. */
+const printAdminKey = (key: string): void => {
+  process.stderr.write(adminKeyBanner(key));
+};
+// ---- end security edge ----
+
 export interface RunningKaleido {
   readonly httpUrl: string;
   readonly httpPort: number;
   readonly grpcPort: number | undefined;
   readonly service: KaleidoInferenceService;
   readonly logger: PinoLogger;
+  // ---- security edge (auth wiring) ----
+  /** Every HTTP route with how it is protected (empty when auth.mode is "disabled"). */
+  readonly routes: readonly RouteAccess[];
   /**
    * Graceful stop: readiness false; keep serving for `drainDelayMs` (default 0); then refuse new
    * work, finish in-flight work and close everything.
@@ -91,6 +185,12 @@ export interface RunningKaleido {
 export interface StartOptions {
   /** A pino logger to use instead of one built from config.log (tests pass a silent one). */
   readonly logger?: PinoLogger;
+  // ---- security edge (auth wiring) ----
+  /**
+   * Receives the admin API key generated on a first start (default: a banner on stderr). Never
+   * called when `auth.adminKey` is configured or an admin key already exists.
+   */
+  readonly announceAdminKey?: (key: string) => void;
 }
 
 export async function startKaleido(
@@ -116,12 +216,111 @@ export async function startKaleido(
     await Promise.allSettled([store.close(), lifecycleStores.close()]);
     throw e;
   }
+  // ---- security edge (auth wiring) ----
+  const authMode = config.auth.mode;
+  let securityStore: SqlSecurityStore | undefined;
+  let rateLimitStore: RateLimitStore | undefined;
+  let security: AppSecurity | undefined;
+  if (authMode === 'disabled') {
+    logger.warn(
+      { authMode },
+      'SECURITY WARNING: auth.mode is "disabled": NO authentication, authorization, rate limits or security headers. Every caller can load/unload models and use every API. Use only for tests and local experiments.',
+    );
+  } else {
+    try {
+      securityStore = openSecurityStore(config.metadata.url, dataDir);
+      await securityStore.migrate();
+      const apiKeys = new ApiKeyService({
+        store: securityStore,
+        tenants: securityStore,
+        logger: logger as unknown as Logger,
+      });
+      const bootstrap = await ensureBootstrapAdmin({
+        store: securityStore,
+        keys: apiKeys,
+        adminKey: config.auth.adminKey,
+        announce: options.announceAdminKey ?? printAdminKey,
+      });
+      // The key itself never goes into the logs; its id does, so operators can revoke it.
+      if (bootstrap.action === 'revoked') {
+        logger.warn({ keyId: bootstrap.keyId }, 'auth.adminKey is revoked: it stays refused');
+      } else {
+        logger.info({ keyId: bootstrap.keyId, action: bootstrap.action }, 'bootstrap admin key');
+      }
+      rateLimitStore =
+        config.rateLimit.redisUrl === ''
+          ? new MemoryRateLimitStore({ clock: createSystemClock() })
+          : new RedisRateLimitStore({ url: config.rateLimit.redisUrl });
+      const perIp = bucket(config.rateLimit.perIp);
+      const perPrincipal = bucket(config.rateLimit.perPrincipal);
+      const perTenant = bucket(config.rateLimit.perTenant);
+      security = {
+        mode: authMode,
+        apiKeys,
+        store: securityStore,
+        rateLimit: {
+          store: rateLimitStore,
+          ...(perIp ? { perIp } : {}),
+          ...(perPrincipal ? { perPrincipal } : {}),
+          ...(perTenant ? { perTenant } : {}),
+          failOpen: config.rateLimit.failOpen,
+        },
+        allowedOrigins: config.cors.allowedOrigins,
+        openRoutes: config.auth.openRoutes,
+        openMetrics: config.auth.openMetrics,
+        hsts: config.server.hsts,
+      };
+    } catch (e) {
+      await Promise.allSettled([
+        store.close(),
+        lifecycleStores.close(),
+        securityStore?.close(),
+        rateLimitStore?.close(),
+      ]);
+      throw e;
+    }
+  }
+  /** Closes what the security edge opened (after the listeners stopped). */
+  const closeSecurity = async (): Promise<void> => {
+    await Promise.allSettled([securityStore?.close(), rateLimitStore?.close()]);
+  };
+  // ---- end security edge ----
+
   const tracking = new TrackingService(lifecycleStores.tracking);
   const registry = new RegistryService(lifecycleStores.registry, { tracking: lifecycleStores.tracking });
 
+  // ---- lifecycle API (datasets, training jobs, studies) ----
+  // Trained models are published into their own writable repository, served with the others.
+  const trainedRepository = resolve(
+    dataDir,
+    config.models.trainedRepository === '' ? 'models' : config.models.trainedRepository,
+  );
+  mkdirSync(trainedRepository, { recursive: true });
+  const artifacts = createFsArtifactStore({ root: artifactsRoot(config.artifacts.url, dataDir) });
+  const lifecycleJobsClient = openLifecycleJobsClient(config.metadata.url, dataDir);
+  try {
+    // Until these migrations join the main list, this connection applies them (a no-op afterwards).
+    await runMigrations(lifecycleJobsClient, [...metadataMigrations, ...lifecycleJobMigrations], Date.now);
+  } catch (e) {
+    await Promise.allSettled([store.close(), lifecycleStores.close(), lifecycleJobsClient.close()]);
+    await closeSecurity();
+    throw e;
+  }
+  const datasets = new ArtifactDatasetStore({ artifacts });
+  const publisher = new OnnxRepositoryPublisher({ repositoryDir: trainedRepository });
+  const trainingJobs = new TrainingJobs({
+    store: new SqlTrainingJobStore(lifecycleJobsClient),
+    artifacts,
+    publisher,
+    // Each job trains on one worker thread; keep a core for serving.
+    maxConcurrent: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  });
+  // ---- end lifecycle API ----
+
   const metrics = createPrometheusMetrics();
   const clock = createSystemClock();
-  const source = createFsModelSource(config.models.repositories);
+  const source = createFsModelSource([...config.models.repositories, trainedRepository]); // + lifecycle API
+  const modelIntegrity = new ModelIntegrity(); // security edge (auth wiring)
   const manager = new ModelManager({
     source,
     runtime: config.models.runtimeIsolation === 'worker' ? new WorkerOnnxRuntime() : new OnnxRuntime(),
@@ -132,6 +331,10 @@ export async function startKaleido(
     store,
     defaultIntraOpThreads: config.models.defaultIntraOpThreads,
     defaultInterOpThreads: config.models.defaultInterOpThreads,
+    // ---- security edge (auth wiring): ONNX external data must stay inside the model directory ----
+    verifyModelFile: async (path) => {
+      await modelIntegrity.checkOnnxExternalData(path);
+    },
   });
   const service = new KaleidoInferenceService(manager, {
     name: 'kaleido',
@@ -160,23 +363,93 @@ export async function startKaleido(
     },
   });
 
+  // Image analyzers: models load once in analysis.init() (warm-up included), never per request.
+  // The NSFW model is converted once into <data dir>/cache and read from there on later starts.
+  // (Kept in a variable: the video module below runs these analyzers on sampled frames.)
+  const imageModule = config.analysis.modalities.includes('image')
+    ? createImageModule({
+        decoder: new SharpImageDecoder(),
+        objects: new HumanObjectDetector(),
+        faces: new FaceApiFaces(),
+        nsfw: new NsfwjsClassifier({ cacheDir: join(dataDir, 'cache') }),
+        ocr: new TesseractOcr({ workers: 1 }),
+      })
+    : undefined;
+  if (imageModule !== undefined) analysis.register(imageModule);
+
+  // ---- audio and video modalities (analysis/audio.ts, analysis/video.ts) ----
+  // ffmpeg decodes audio bodies and the audio track of videos (so it takes video-sized inputs);
+  // pocketsphinx transcribes; silero_vad is served by the inference service (models/bundled).
+  // Transcripts and a video's text are moderated by the text modality's own analyzers, on
+  // engines of their own (the same kinds and settings as the text block above).
+  const audioModule = config.analysis.modalities.includes('audio')
+    ? createAudioModule({
+        audio: {
+          decoder: new FfmpegDecoder({ maxInputBytes: DEFAULT_VIDEO_MAX_BYTES }),
+          inference: service,
+          recognizer: new PocketsphinxRecognizer(),
+        },
+        transcriptSafety: createTranscriptSafety({
+          pii: new PiiAnalyzer({
+            recognizers: defaultRecognizers({ phoneValidator: new LibphonenumberPhoneValidator() }),
+          }),
+          profanity: new ObscenityProfanity(),
+        }),
+      })
+    : undefined;
+  if (audioModule !== undefined) analysis.register(audioModule);
+  if (config.analysis.modalities.includes('video')) {
+    // Frames go through the image module and the audio track through the audio module: without
+    // them, the NSFW and transcript safety stages are unavailable and a fail-closed policy blocks.
+    analysis.register(
+      createVideoModule({
+        sampler: new FfmpegVideoSampler(),
+        ...(imageModule === undefined ? {} : { image: imageModule }),
+        ...(audioModule === undefined ? {} : { audio: audioModule }),
+      }),
+    );
+  }
+  // ---- end audio and video modalities ----
+
+  // ---- lifecycle API (datasets, training jobs, studies) ----
+  const studies = new StudyRunner({
+    store: new SqlStudyStore(lifecycleJobsClient),
+    jobs: trainingJobs,
+    datasets,
+    publisher,
+    registry,
+    tracking,
+    modelSignature: headSignature,
+    loadModel: async (name) => {
+      await manager.load(name);
+    },
+    onError: (err, context) => logger.warn({ err, ...context }, 'study runner'),
+  });
+  // ---- end lifecycle API ----
+
   const app = await buildApp({
     service,
     logger,
     metrics,
     lifecycle: { tracking, registry },
     analysis,
+    webUi: { distDir: join(packageRoot(), 'web', 'dist') },
+    lifecycleApi: { datasets, jobs: trainingJobs, studies }, // lifecycle API
     options: {
       maxBodyBytes: config.server.maxBodyBytes,
       maxAdminBodyBytes: config.server.maxAdminBodyBytes,
       maxJsonDepth: config.server.maxJsonDepth,
       keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
       maxInflightInferences: config.server.maxInflightInferences,
+      trustProxy: config.server.trustProxy, // security edge (auth wiring)
     },
+    ...(security ? { security } : {}), // security edge (auth wiring)
   });
   const grpc = config.server.grpcEnabled
     ? createGrpcServer({
-        service,
+        // security edge (auth wiring): gRPC has no credential check yet, so it serves only what
+        // an anonymous caller may do (see grpc-guard.ts).
+        service: authMode === 'disabled' ? service : guardGrpcService(service, authMode),
         logger: logger as unknown as Logger,
         maxMessageBytes: config.server.maxBodyBytes,
         onCall: (method, code, seconds) => metrics.edge.grpc(method, code, seconds),
@@ -190,6 +463,9 @@ export async function startKaleido(
   } catch (e) {
     await app.close().catch(() => undefined);
     await Promise.allSettled([store.close(), lifecycleStores.close()]);
+    await closeSecurity(); // security edge (auth wiring)
+    await Promise.allSettled([studies.close(), trainingJobs.close()]); // lifecycle API
+    await lifecycleJobsClient.close(); // lifecycle API
     throw e;
   }
   const address = app.server.address();
@@ -220,6 +496,13 @@ export async function startKaleido(
     'analyzers',
   );
   service.markStartupComplete();
+  // ---- lifecycle API: studies and training jobs left unfinished by the previous process go on ----
+  try {
+    const resumedStudies = await studies.recover();
+    if (resumedStudies > 0) logger.info({ studies: resumedStudies }, 'resumed unfinished studies');
+  } catch (err) {
+    logger.error({ err }, 'could not resume unfinished studies and training jobs');
+  }
   logger.info({ models: startup.length - failed.length, failed: failed.length }, 'kaleido ready');
 
   let closing: Promise<void> | undefined;
@@ -229,6 +512,7 @@ export async function startKaleido(
     grpcPort,
     service,
     logger,
+    routes: routeInventory(app), // security edge (auth wiring)
     close(closeOptions = {}) {
       closing ??= (async () => {
         const drainDelayMs = closeOptions.drainDelayMs ?? 0;
@@ -240,9 +524,14 @@ export async function startKaleido(
         logger.info({}, 'shutting down: refusing new work, finishing in-flight requests');
         service.beginShutdown();
         await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
+        // Lifecycle API: studies first (they react to jobs), then jobs; both resume on the next start.
+        await studies.close();
+        await trainingJobs.close();
         await analysis.close();
         await manager.shutdown();
         await Promise.all([store.close(), lifecycleStores.close()]);
+        await closeSecurity(); // security edge (auth wiring)
+        await lifecycleJobsClient.close(); // lifecycle API
         logger.info({}, 'shutdown complete');
       })();
       return closing;

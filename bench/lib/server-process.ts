@@ -98,6 +98,8 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
     'data.dir': opts.dataDir,
     'metadata.url': 'sqlite::memory:',
     'log.level': 'error',
+    // The bench measures serving, not the security edge: no credentials, no rate limits.
+    'auth.mode': 'disabled',
   };
   const child: ChildProcess = spawn(
     process.execPath,

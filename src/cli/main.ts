@@ -12,7 +12,11 @@ import { packageVersion } from '../config/paths.js';
 import { startKaleido } from '../main.js';
 import { benchCommand } from './bench.js';
 import { inferCommand } from './infer.js';
+import { lifecycleCommands } from './lifecycle.js';
 import { modelsCommand } from './models.js';
+// ---- auth options ----
+import { apiKeyOption } from './common.js';
+import { auditCommand, keysCommand, tenantsCommand } from './keys.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -119,7 +123,23 @@ export function buildCli(): Command {
   program.addCommand(modelsCommand());
   program.addCommand(inferCommand());
   program.addCommand(benchCommand());
+  // ---- auth options ----
+  program.addCommand(keysCommand());
+  program.addCommand(tenantsCommand());
+  program.addCommand(auditCommand());
+  for (const c of lifecycleCommands()) program.addCommand(c);
+  addApiKeyOptions(program);
   return program;
+}
+
+// ---- auth options ----
+/** Every command that talks to a server (it has --url) also takes --api-key. */
+function addApiKeyOptions(command: Command): void {
+  const options = command.options as ReadonlyArray<{ long?: string }>;
+  if (options.some((o) => o.long === '--url') && !options.some((o) => o.long === '--api-key')) {
+    command.addOption(apiKeyOption());
+  }
+  for (const sub of command.commands) addApiKeyOptions(sub);
 }
 
 /** True when this file is the program (directly, or through the npm bin symlink). */

@@ -8,6 +8,15 @@ import { bundledModelsDir } from './paths.js';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+/** A token bucket for the security edge; 0 in either field turns the limit off. */
+const rateLimitPolicy = (perSecond: number, burst: number) =>
+  z
+    .object({
+      refillPerSecond: z.number().min(0).default(perSecond),
+      capacity: z.number().int().min(0).default(burst),
+    })
+    .strict()
+    .prefault({});
 
 export const configSchema = z
   .object({
@@ -43,6 +52,16 @@ export const configSchema = z
         shutdownDrainDelayMs: z.number().int().min(0).max(120_000).default(1000),
         /** Keep-alive idle timeout of HTTP connections. */
         keepAliveTimeoutMs: z.number().int().min(0).default(72_000),
+        // ---- security edge (auth wiring) ----
+        /**
+         * Proxies whose X-Forwarded-For is believed (client address for per-IP limits and the audit
+         * log): comma-separated addresses or CIDRs, e.g. "10.0.0.0/8,127.0.0.1". Empty (default):
+         * none — the socket address is the client. Never "trust everything": any caller could then
+         * pick its own address and walk around the per-IP limit.
+         */
+        trustProxy: z.string().default(''),
+        /** Served over TLS (directly or by a TLS-terminating proxy): send Strict-Transport-Security. */
+        hsts: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -68,6 +87,12 @@ export const configSchema = z
         /** Defaults for models whose config does not say. */
         defaultIntraOpThreads: z.number().int().min(0).default(1),
         defaultInterOpThreads: z.number().int().min(0).default(1),
+        /**
+         * The writable repository that studies and training jobs publish trained models into; it is
+         * served with the other repositories. Empty (default): <data.dir>/models; a relative path
+         * resolves against data.dir.
+         */
+        trainedRepository: z.string().default(''),
       })
       .strict()
       .prefault({}),
@@ -95,6 +120,69 @@ export const configSchema = z
     log: z
       .object({
         level: logLevel.default('info'),
+      })
+      .strict()
+      .prefault({}),
+    analysis: z
+      .object({
+        /**
+         * Modalities /v1/analyze serves. Their models load once at start (the image models take
+         * seconds), so a deployment that never sees images can leave them out.
+         */
+        modalities: z
+          .array(z.enum(['text', 'image', 'audio', 'video']))
+          .default(['text', 'image', 'audio', 'video']),
+      })
+      .strict()
+      .prefault({}),
+    // ---- security edge (auth wiring): authentication, rate limits, CORS ----
+    auth: z
+      .object({
+        /**
+         * required (default): every route but liveness/readiness (and the web UI's static files)
+         * needs a credential. open-inference: inference and model-metadata reads are also open to
+         * anonymous callers (local demos; a loud warning is logged). disabled: no authentication,
+         * no rate limits, no security headers at all — tests and local experiments only.
+         */
+        mode: z.enum(['required', 'open-inference', 'disabled']).default('required'),
+        /**
+         * A `kal_<12 hex>_<64 hex>` key installed as the system tenant's admin on start (env
+         * KALEIDO_AUTH_ADMIN_KEY). Empty (default): on first start one is generated and printed
+         * once to stderr.
+         */
+        adminKey: z
+          .string()
+          .default('')
+          .refine((v) => v === '' || /^kal_[0-9a-f]{12}_[0-9a-f]{64}$/.test(v), {
+            message: 'must be an API key of the form kal_<12 hex>_<64 hex>',
+          }),
+        /** Further routes (as registered, e.g. "/v2/models/:model/ready") that need no credential. */
+        openRoutes: z.array(z.string().min(1)).default([]),
+        /** Let Prometheus scrape /metrics without a credential (default false: read/deployment). */
+        openMetrics: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        /** redis://… to share the buckets between replicas; empty (default): in process memory. */
+        redisUrl: z.string().default(''),
+        /**
+         * Token buckets (requests per second, burst). Generous by default so that benchmarks and
+         * normal clients never meet them; 0 for either number switches that limit off.
+         */
+        perIp: rateLimitPolicy(5000, 10_000),
+        perPrincipal: rateLimitPolicy(2000, 4000),
+        perTenant: rateLimitPolicy(5000, 10_000),
+        /** When the limiter store (Redis) is down: true serves the request (logged), false answers 503. */
+        failOpen: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    cors: z
+      .object({
+        /** Exact origins ("https://app.example.com") allowed to call the API from a browser; [] = CORS off. */
+        allowedOrigins: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .prefault({}),

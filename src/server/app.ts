@@ -15,7 +15,12 @@ import type { RegistryService } from '../lifecycle/registry.js';
 import type { TrackingService } from '../lifecycle/tracking.js';
 import { registerAnalyzeRoutes } from './routes/analyze.js';
 import { registerMlflowRoutes } from './routes/mlflow.js';
+// Lifecycle API (datasets, training jobs, studies): one import block.
+import { registerLifecycleRoutes, type LifecycleApi } from './routes/lifecycle.js';
 import { registerOipRoutes } from './routes/oip-rest.js';
+import { registerWebUi } from './routes/web-ui.js';
+// ---- security edge (auth wiring) ----
+import { registerSecurityEdge, type AppSecurity } from './security/edge.js';
 
 export interface AppOptions {
   /** Largest body on inference routes (after decompression). */
@@ -26,6 +31,12 @@ export interface AppOptions {
   readonly keepAliveTimeoutMs: number;
   /** Inference requests (routes with `config.inference`) admitted at once; beyond → 429. */
   readonly maxInflightInferences: number;
+  // ---- security edge (auth wiring) ----
+  /**
+   * Proxies whose X-Forwarded-For is believed: comma-separated addresses/CIDRs; empty or absent =
+   * none (the socket address is the client).
+   */
+  readonly trustProxy?: string;
 }
 
 export interface AppDeps {
@@ -37,6 +48,17 @@ export interface AppDeps {
   readonly lifecycle?: { readonly tracking: TrackingService; readonly registry: RegistryService };
   /** The multi-modal analysis behind /v1/analyze, /v1/pipelines, /v1/analyzers. */
   readonly analysis?: AnalysisService;
+  /** The built web console (web/dist), served at / . */
+  readonly webUi?: { readonly distDir: string };
+  /** Data sets, training jobs and studies under /v1/datasets, /v1/training-jobs, /v1/studies. */
+  readonly lifecycleApi?: LifecycleApi;
+  // ---- security edge (auth wiring) ----
+  /**
+   * Authentication, RBAC, rate limits, audit, security headers and CORS (src/server/security).
+   * Absent = no security edge at all: only for `auth.mode=disabled` and for tests that exercise
+   * other things through buildApp directly; main.ts passes it in every other mode.
+   */
+  readonly security?: AppSecurity;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,6 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // ---- security edge (auth wiring): request.ip from trusted proxies only ----
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
   // Every body is read as bytes and decoded by the route: the inference route needs raw bytes
@@ -131,6 +155,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
 
+  // ---- security edge (auth wiring) ----
+  // Registered before every route so its hooks and route inventory cover all of them.
+  if (deps.security) {
+    await registerSecurityEdge(app, deps.security, { maxJsonDepth: options.maxJsonDepth });
+  }
+  // ---- end security edge ----
+
   app.get('/metrics', async (_request, reply) => {
     reply.type(deps.metrics.contentType);
     return deps.metrics.render();
@@ -144,7 +175,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   if (deps.lifecycle) {
-    await registerMlflowRoutes(app, { ...deps.lifecycle, maxJsonDepth: options.maxJsonDepth });
+    await registerMlflowRoutes(app, {
+      ...deps.lifecycle,
+      maxJsonDepth: options.maxJsonDepth,
+      // ---- security edge (auth wiring): registry history names the authenticated caller ----
+      actorOf: (request) => request.principal?.subject,
+    });
   }
+  // ---- lifecycle API (datasets, training jobs, studies) ----
+  if (deps.lifecycleApi) {
+    await registerLifecycleRoutes(app, {
+      ...deps.lifecycleApi,
+      // Uploads are data sets, as large as inference bodies may be.
+      maxUploadBytes: options.maxBodyBytes,
+      maxJsonDepth: options.maxJsonDepth,
+    });
+  }
+  if (deps.webUi) await registerWebUi(app, deps.webUi);
   return app;
 }

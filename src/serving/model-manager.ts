@@ -59,6 +59,11 @@ export interface ServingDeps {
   readonly store?: Pick<MetadataStore, 'upsertModelVersion' | 'appendModelEvent'>;
   readonly defaultIntraOpThreads: number;
   readonly defaultInterOpThreads: number;
+  /**
+   * Optional: checks a model file before the runtime opens it (ONNX external-data confinement,
+   * digests); throws a KaleidoError to refuse the load. Wired in main.ts.
+   */
+  readonly verifyModelFile?: (path: string) => Promise<void>;
 }
 
 export class LoadedVersion {
@@ -437,6 +442,7 @@ export class ModelManager {
     const sha256 = await source.sha256(files.modelPath);
     const sessions: RuntimeSession[] = [];
     try {
+      await this.deps.verifyModelFile?.(files.modelPath);
       const first = await runtime.load(files.modelPath, threadCountsOf(name, file, this.deps));
       sessions.push(first);
       const config = completeModelConfig(file, {

@@ -18,6 +18,8 @@ beforeAll(async () => {
     overrides: {
       'server.httpPort': '0',
       'server.grpcEnabled': 'false',
+      // The CLI's own auth options are tested in test/security; here the commands themselves.
+      'auth.mode': 'disabled',
       'models.repositories': 'models/fixtures',
       'models.startup': 'mlp_fp32,identity_fp32,identity_bytes',
       'data.dir': dir,

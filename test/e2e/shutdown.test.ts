@@ -117,6 +117,9 @@ async function startServer(): Promise<CliServer> {
     `server.shutdownGraceMs=${GRACE_MS}`,
     '--set',
     `server.shutdownDrainDelayMs=${DRAIN_MS}`,
+    // Auth is not what this suite tests (test/security does): no credentials needed.
+    '--set',
+    'auth.mode=disabled',
   ]);
   servers.push(server);
   await waitFor200(`${server.httpUrl}/v2/health/ready`);

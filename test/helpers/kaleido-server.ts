@@ -15,6 +15,8 @@ import { startKaleido, type RunningKaleido } from '../../src/main.js';
 /** The repository root (where package.json and models/fixtures live). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_REPOSITORY = join(REPO_ROOT, 'models', 'fixtures');
+/** The models that ship with Kaleido (spam_classifier, which /v1/analyze's text/spam step serves). */
+export const BUNDLED_REPOSITORY = join(REPO_ROOT, 'models', 'bundled');
 
 export interface TestServer {
   readonly httpUrl: string;
@@ -30,7 +32,27 @@ export interface TestServerOptions {
   readonly startupModels?: readonly string[];
   /** Further config overrides (dotted path → string), e.g. `server.maxBodyBytes`. */
   readonly overrides?: Readonly<Record<string, string>>;
+  /** Model repositories to serve; default the fixture repository only. */
+  readonly repositories?: readonly string[];
+  /**
+   * Authentication. By default test servers start with `auth.mode=disabled`: the conformance,
+   * e2e and CLI suites test other things and stay auth-agnostic. Security tests pass this to run
+   * the real edge with a known bootstrap admin key (`auth.adminKey`).
+   */
+  readonly auth?: {
+    readonly mode?: 'required' | 'open-inference';
+    /**
+     * Installed as the system tenant's admin key; default TEST_ADMIN_KEY. '' = none configured:
+     * the server generates one and hands it to `onAdminKey` (the first-start path).
+     */
+    readonly adminKey?: string;
+    /** Receives a generated admin key (instead of the stderr banner). */
+    readonly onAdminKey?: (key: string) => void;
+  };
 }
+
+/** A well-formed admin key for security tests (never valid anywhere but a test server). */
+export const TEST_ADMIN_KEY = `kal_0123456789ab_${'5ec0'.repeat(16)}`;
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kaleido-test-'));
@@ -39,19 +61,28 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       'server.httpPort': '0',
       'server.grpcPort': '0',
       'server.host': '127.0.0.1',
-      'models.repositories': FIXTURE_REPOSITORY,
+      'models.repositories': (options.repositories ?? [FIXTURE_REPOSITORY]).join(','),
       'data.dir': dataDir,
       'log.level': 'silent',
       // In-thread sessions start in a fraction of the time of worker threads under tsx; suites
       // that must exercise the production default (worker) pass it in `overrides`.
       'models.runtimeIsolation': 'inline',
+      ...(options.auth
+        ? {
+            'auth.mode': options.auth.mode ?? 'required',
+            'auth.adminKey': options.auth.adminKey ?? TEST_ADMIN_KEY,
+          }
+        : { 'auth.mode': 'disabled' }),
       ...(options.startupModels ? { 'models.startup': options.startupModels.join(',') } : {}),
       ...options.overrides,
     },
   });
   let running: RunningKaleido;
   try {
-    running = await startKaleido(config, { logger: pino({ level: 'silent' }) });
+    running = await startKaleido(config, {
+      logger: pino({ level: 'silent' }),
+      ...(options.auth?.onAdminKey ? { announceAdminKey: options.auth.onAdminKey } : {}),
+    });
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;

@@ -1,0 +1,122 @@
+/**
+ * TrainingJobStore over SQL (SQLite or PostgreSQL, same queries): one row per job in
+ * `training_jobs` (migrations-lifecycle2.ts) with the whole record as JSON, and the state and
+ * creation time in their own columns for listing and compare-and-set.
+ *
+ * The store does not own the connection: several stores share one SqlClient, and whoever opened
+ * it (main.ts) closes it.
+ */
+import { KaleidoError } from '../../core/errors.js';
+import type {
+  TrainingJobPatch,
+  TrainingJobRecord,
+  TrainingJobState,
+  TrainingJobStore,
+} from '../../core/ports/training-jobs.js';
+import type { SqlClient, SqlValue } from './sql-client.js';
+
+const LOCK = 'kaleido.training_jobs';
+const NON_FINITE = '$nonFinite';
+
+/**
+ * JSON text of a record. JSON has no NaN or ±Infinity (a diverged run's loss can be either), and
+ * JSON.stringify would silently write them as null: they travel as {"$nonFinite": "NaN"}.
+ */
+export function encodeRecordJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE]: String(v) } : v,
+  );
+}
+
+export function decodeRecordJson<T>(text: string): T {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length === 1 && keys[0] === NON_FINITE) return Number(o[NON_FINITE]);
+    }
+    return v;
+  }) as T;
+}
+
+/** `(?, ?, …)` with one placeholder per value, for IN lists. */
+export const placeholders = (n: number): string => `(${new Array<string>(n).fill('?').join(', ')})`;
+
+interface JobRow {
+  record: string;
+  [column: string]: unknown;
+}
+
+export class SqlTrainingJobStore implements TrainingJobStore {
+  constructor(private readonly client: SqlClient) {}
+
+  async insert(job: TrainingJobRecord): Promise<void> {
+    await this.client.transaction(LOCK, async (tx) => {
+      if ((await tx.query('SELECT 1 AS x FROM training_jobs WHERE id = ?', [job.id])).length > 0) {
+        throw new KaleidoError('ERR_ALREADY_EXISTS', `training job ${job.id} already exists`, {
+          details: { id: job.id },
+        });
+      }
+      await tx.query('INSERT INTO training_jobs (id, state, created_at, record) VALUES (?, ?, ?, ?)', [
+        job.id,
+        job.state,
+        job.createdAt,
+        encodeRecordJson(job),
+      ]);
+    });
+  }
+
+  async get(id: string): Promise<TrainingJobRecord | undefined> {
+    const [row] = await this.client.query<JobRow>('SELECT record FROM training_jobs WHERE id = ?', [id]);
+    return row === undefined ? undefined : decodeRecordJson<TrainingJobRecord>(row.record);
+  }
+
+  async update(
+    id: string,
+    patch: TrainingJobPatch,
+    expectedState?: TrainingJobState,
+  ): Promise<TrainingJobRecord> {
+    // Read, check and write in one transaction holding the jobs' lock: two writers (two
+    // processes, or a cancel racing a worker's exit) cannot both move a job out of one state.
+    return this.client.transaction(LOCK, async (tx) => {
+      const [row] = await tx.query<JobRow>('SELECT record FROM training_jobs WHERE id = ?', [id]);
+      if (row === undefined) {
+        throw new KaleidoError('ERR_NOT_FOUND', `no training job ${id}`, { details: { id } });
+      }
+      const job = decodeRecordJson<TrainingJobRecord>(row.record);
+      if (expectedState !== undefined && job.state !== expectedState) {
+        throw new KaleidoError(
+          'ERR_INVALID_STATE',
+          `training job ${id} is ${job.state}, not ${expectedState}`,
+          {
+            details: { id, state: job.state, expectedState },
+          },
+        );
+      }
+      const next: TrainingJobRecord = {
+        ...job,
+        ...patch,
+        id: job.id,
+        spec: job.spec,
+        createdAt: job.createdAt,
+      };
+      await tx.query('UPDATE training_jobs SET state = ?, record = ? WHERE id = ?', [
+        next.state,
+        encodeRecordJson(next),
+        id,
+      ]);
+      return next;
+    });
+  }
+
+  async list(filter: { readonly states?: readonly TrainingJobState[] } = {}): Promise<TrainingJobRecord[]> {
+    const states = filter.states;
+    if (states !== undefined && states.length === 0) return [];
+    const where = states === undefined ? '' : ` WHERE state IN ${placeholders(states.length)}`;
+    const rows = await this.client.query<JobRow>(
+      `SELECT record FROM training_jobs${where} ORDER BY created_at, id`,
+      (states ?? []) as readonly SqlValue[],
+    );
+    return rows.map((r) => decodeRecordJson<TrainingJobRecord>(r.record));
+  }
+}
