@@ -14,7 +14,44 @@ import { createTextModule } from './text.js';
 export { AnalysisService, type AnalysisServiceOptions } from './service.js';
 export { createTextModule, DEFAULT_ENTITY_MAX_CHARS, DEFAULT_TEXT_MAX_BYTES } from './text.js';
 export type { TextInput, TextModule, TextModuleDeps, CappedEntities } from './text.js';
-export { TEXT_DEFAULT_PIPELINE, TEXT_PIPELINES } from './pipelines.js';
+export {
+  TEXT_DEFAULT_PIPELINE,
+  TEXT_PIPELINES,
+  AUDIO_DEFAULT_PIPELINE,
+  AUDIO_PIPELINES,
+  VIDEO_DEFAULT_PIPELINE,
+  VIDEO_PIPELINES,
+} from './pipelines.js';
+export {
+  createAudioModule,
+  createTranscriptSafety,
+  presentTranscript,
+  redactedText,
+  writtenTranscript,
+  DEFAULT_AUDIO_MAX_BYTES,
+  TRANSCRIPT_SAFETY_TASKS,
+} from './audio.js';
+export type {
+  AudioInput,
+  AudioModule,
+  AudioModuleDeps,
+  AudioTranscript,
+  SpeechResult,
+  TranscriptSafetyDeps,
+  TranscriptSafetyTask,
+  WrittenTranscript,
+} from './audio.js';
+export { createVideoModule, DEFAULT_FRAME_TASKS, DEFAULT_VIDEO_MAX_BYTES } from './video.js';
+export type {
+  FrameRecord,
+  FramesResult,
+  NsfwFrames,
+  ScenesResult,
+  SpeechStepResult,
+  VideoInput,
+  VideoModuleDeps,
+  VideoSamplingOptions,
+} from './video.js';
 export { decodeText, parseMediaType, resolveContent } from './content.js';
 export type { MediaType, ResolvedContent } from './content.js';
 export { decide, mayQuote, safetyFailures } from './safety.js';

@@ -108,3 +108,75 @@ export const IMAGE_PIPELINES: readonly PipelineDefinition[] = [
     ],
   },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Audio. Decoding happens before the steps (prepare). The transcript step waits for the VAD so
+// the recogniser decodes only speech; the moderation steps read the transcript. Timeouts follow
+// the inputs' worst case (600 s of audio, docs/accuracy.md): the VAD runs ~30 ms of CPU per second
+// of audio; the recogniser near real time on a loaded machine, and has its own limit (15 s + 2 s
+// per audio second), which is the one that normally ends a stuck decode.
+
+export const AUDIO_DEFAULT_PIPELINE = 'audio-default';
+
+/** The moderation of a transcript: the text analyzers, re-registered as `<modality>/<task>`. */
+const transcriptSafetySteps = (modality: 'audio' | 'video', after: readonly string[]) =>
+  (['pii', 'profanity', 'injection', 'moderation'] as const).map((task) => ({
+    id: task,
+    analyzer: `${modality}/${task}`,
+    after,
+    timeoutMs: 10_000,
+  }));
+
+export const AUDIO_PIPELINES: readonly PipelineDefinition[] = [
+  {
+    name: AUDIO_DEFAULT_PIPELINE,
+    modality: 'audio',
+    description:
+      'Signal metrics (level, loudness, clipping), voice activity, speech-to-text on the speech segments, ' +
+      'then PII, profanity, prompt injection and the moderation rules on the transcript.',
+    steps: [
+      { id: 'signal', analyzer: 'audio/signal', timeoutMs: 30_000 },
+      { id: 'vad', analyzer: 'audio/vad', timeoutMs: 120_000 },
+      { id: 'transcript', analyzer: 'audio/transcript', after: ['vad'], timeoutMs: 1_260_000 },
+      ...transcriptSafetySteps('audio', ['transcript']),
+    ],
+  },
+  {
+    name: 'audio-transcribe',
+    modality: 'audio',
+    description:
+      'Voice activity and the moderated transcript, without signal metrics (a transcript is never returned unmoderated).',
+    steps: [
+      { id: 'vad', analyzer: 'audio/vad', timeoutMs: 120_000 },
+      { id: 'transcript', analyzer: 'audio/transcript', after: ['vad'], timeoutMs: 1_260_000 },
+      ...transcriptSafetySteps('audio', ['transcript']),
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Video. Frames, scene cuts and the audio track are decoded in prepare (one ffmpeg run for frames
+// and cuts, the audio decoder alongside). `frames` runs the image analyzers on each sampled frame
+// that differs from the last analysed one; `speech` runs VAD + transcript on the audio track; the
+// moderation steps read the transcript and the text found in frames; `segments` merges it all by
+// scene. The frames step's limit covers 60 frames at the image pipeline's measured p99.
+
+export const VIDEO_DEFAULT_PIPELINE = 'video-default';
+
+export const VIDEO_PIPELINES: readonly PipelineDefinition[] = [
+  {
+    name: VIDEO_DEFAULT_PIPELINE,
+    modality: 'video',
+    description:
+      'Scene cuts; objects, faces, NSFW classes, OCR and colours on sampled frames; voice activity and ' +
+      'transcript of the audio track; moderation of the transcript and on-screen text; per-scene segments.',
+    steps: [
+      { id: 'scenes', analyzer: 'video/scenes', timeoutMs: 5_000 },
+      { id: 'frames', analyzer: 'video/frames', timeoutMs: 300_000 },
+      { id: 'nsfw', analyzer: 'video/nsfw', timeoutMs: 120_000 },
+      { id: 'speech', analyzer: 'video/speech', timeoutMs: 1_260_000 },
+      ...transcriptSafetySteps('video', ['frames', 'speech']),
+      { id: 'segments', analyzer: 'video/segments', after: ['scenes', 'frames', 'speech'], timeoutMs: 5_000 },
+    ],
+  },
+];
