@@ -123,7 +123,9 @@ export function openLifecycleStores(url: string, dataDir: string): LifecycleStor
 /** The connection of the training-job and study stores, on the metadata database. */
 export function openLifecycleJobsClient(url: string, dataDir: string): SqlClient {
   const t = metadataTarget(url, dataDir);
-  return t.kind === 'sqlite' ? new SqliteClient({ path: t.path }) : new PostgresClient({ connectionString: t.url });
+  return t.kind === 'sqlite'
+    ? new SqliteClient({ path: t.path })
+    : new PostgresClient({ connectionString: t.url });
 }
 
 /** Where artifacts (data sets, training data, checkpoints, heads) live: file:<dir> relative to the data dir. */
@@ -152,13 +154,17 @@ const headSignature = (head: TrainedHead): ModelSignature => ({
 export function openSecurityStore(url: string, dataDir: string): SqlSecurityStore {
   const t = metadataTarget(url, dataDir);
   return new SqlSecurityStore(
-    t.kind === 'sqlite' ? new SqliteClient({ path: t.path }) : new PostgresClient({ connectionString: t.url }),
+    t.kind === 'sqlite'
+      ? new SqliteClient({ path: t.path })
+      : new PostgresClient({ connectionString: t.url }),
   );
 }
 
 /** A configured token bucket, or undefined when either number is 0 (that limit is off). */
 const bucket = (p: { refillPerSecond: number; capacity: number }): TokenBucketPolicy | undefined =>
-  p.refillPerSecond > 0 && p.capacity > 0 ? { refillPerSecond: p.refillPerSecond, capacity: p.capacity } : undefined;
+  p.refillPerSecond > 0 && p.capacity > 0
+    ? { refillPerSecond: p.refillPerSecond, capacity: p.capacity }
+    : undefined;
 
 /** Prints a generated admin key once, on stderr and outside the JSON log stream. */
 const printAdminKey = (key: string): void => {
