@@ -529,10 +529,12 @@ export async function startKaleido(
         }
         logger.info({}, 'shutting down: refusing new work, finishing in-flight requests');
         service.beginShutdown();
-        await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
-        // Lifecycle API: studies first (they react to jobs), then jobs; both resume on the next start.
+        // Lifecycle API: studies stop driving trials before the listeners close (a client's open
+        // event stream would otherwise keep app.close() waiting while the study ran on), then jobs
+        // stop; both resume on the next start.
         await studies.close();
         await trainingJobs.close();
+        await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
         await analysis.close();
         await manager.shutdown();
         await Promise.all([store.close(), lifecycleStores.close()]);

@@ -305,7 +305,7 @@ describe('e2e: data set → study → champion served over OIP → restart', () 
 
     // The new server serves the champion the resumed study produced, and still the first one.
     const answer = await infer(second, 'restartable@champion', ['what a wonderful, lovely film']);
-    expect(answer.status).toBe(200);
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
     expect(answer.json.outputs[0].shape).toEqual([1, 2]);
     const first1 = await infer(second, 'sentiment@champion', ['awful']);
     expect(first1.json).toMatchObject({ model_version: '1' });
