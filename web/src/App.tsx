@@ -1,8 +1,9 @@
 /**
- * The console's shell: skip link, top bar (brand, the tenant slot, theme), navigation, and the
+ * The console's shell: skip link, top bar (brand, the sign-in slot, theme), navigation, and the
  * page of the current URL. Pages other than the Playground load on first visit.
  */
 import { lazy, Suspense, useEffect, useId } from 'react';
+import { SessionSlot } from './components/SignIn';
 import { Loading } from './components/States';
 import { DataSets, NotFound, Studies } from './pages/NotYet';
 import { Playground } from './pages/Playground';
@@ -62,7 +63,7 @@ export function App() {
           <img src="/favicon.svg" alt="" width="26" height="26" />
           Kaleido
         </Link>
-        <TenantSlot />
+        <SessionSlot />
         <ThemeSwitch />
       </header>
       <nav className="sidenav" aria-label="Main">
@@ -80,19 +81,6 @@ export function App() {
         <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>
       </main>
     </div>
-  );
-}
-
-/**
- * Where sign-in and the tenant switcher go. The server has no authentication yet, so every
- * request acts as the single default tenant; this says so instead of offering a fake switcher.
- */
-function TenantSlot() {
-  return (
-    <p className="tenant">
-      Tenant <strong>default</strong>
-      <span className="small">(sign-in arrives with server authentication)</span>
-    </p>
   );
 }
 

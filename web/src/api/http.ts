@@ -4,11 +4,14 @@
  * reports errors the same way whichever API it called.
  */
 import { KaleidoApiError, parseErrorBody, parseRetryAfter } from '@kaleido/client';
+import { authHeaders, reportUnauthenticated } from './session';
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Query parameters; arrays repeat the key (MLflow's list parameters). */
   readonly query?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
+  /** Send this key instead of the session's (the sign-in form checks a key before storing it). */
+  readonly apiKey?: string;
 }
 
 /** The server this console was loaded from: the console talks to no other origin. */
@@ -35,7 +38,11 @@ export async function requestJson<T>(
   options: RequestOptions = {},
 ): Promise<T> {
   const url = buildUrl(path, options.query);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    // No key (auth disabled, or not signed in yet) adds no header at all.
+    ...authHeaders(options.apiKey),
+  };
   let payload: BodyInit | undefined;
   if (body instanceof Blob) {
     payload = body;
@@ -59,6 +66,8 @@ export async function requestJson<T>(
   }
   const text = await response.text();
   if (!response.ok) {
+    // A 401 on the session's own key asks the top bar for sign-in; a key under test does not.
+    if (response.status === 401 && options.apiKey === undefined) reportUnauthenticated();
     const parsed = parseErrorBody(text);
     throw new KaleidoApiError(parsed.message ?? `${method} ${path} failed (${response.status})`, {
       kind: 'http',
