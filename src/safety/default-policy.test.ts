@@ -34,7 +34,7 @@ const moderate = (text: string, direction: Direction, extra: CategoryScore[] = [
 describe('policies/default.yaml', () => {
   it('is the versioned, hashed default', () => {
     expect(policy.id).toBe('default');
-    expect(policy.version).toBe('1.0.0');
+    expect(policy.version).toBe('1.1.0');
     expect(policy.failMode).toBe('closed');
     expect(policy.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
@@ -59,7 +59,7 @@ describe('policies/default.yaml', () => {
       threshold: 0.5,
       source: { kind: 'rules', name: 'kaleido-injection-heuristics', version: '1.0.0' },
     });
-    expect(decision.policy).toEqual({ id: 'default', version: '1.0.0', contentHash: policy.contentHash });
+    expect(decision.policy).toEqual({ id: 'default', version: '1.1.0', contentHash: policy.contentHash });
     expect(decision.modelVersions.map((m) => m.name)).toContain('kaleido-injection-heuristics');
   });
 

@@ -38,6 +38,7 @@ const operator = z.discriminatedUnion(
         .optional(),
       charsToMask: z.number().int({ error: 'must be a whole number' }).min(0).optional(),
       fromEnd: z.boolean().optional(),
+      keepLast: z.number().int({ error: 'must be a whole number' }).min(0).optional(),
     }),
     z.strictObject({ type: z.literal('redact') }),
     z.strictObject({ type: z.literal('keep') }),

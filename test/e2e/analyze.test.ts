@@ -205,7 +205,7 @@ describe('POST /v1/analyze: text', () => {
     expect(b.results.profanity.profane).toBe(false);
     expect(b.safety).toMatchObject({
       action: 'allow',
-      policy: { id: 'default', version: '1.0.0' },
+      policy: { id: 'default', version: '1.1.0' },
       failClosed: false,
     });
     expect(b.safety.modelVersions).toEqual(
@@ -299,7 +299,7 @@ describe('POST /v1/analyze: safety', () => {
     expect(r.status).toBe(200);
     const s = r.body.safety;
     expect(s.action).toBe('block');
-    expect(s.policy).toMatchObject({ id: 'default', version: '1.0.0' });
+    expect(s.policy).toMatchObject({ id: 'default', version: '1.1.0' });
     expect(s.policy.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     const threat = s.reasons.find((x: { ruleId?: string }) => x.ruleId === 'threat-block');
     expect(threat).toMatchObject({

@@ -166,3 +166,20 @@ describe('anonymize', () => {
     );
   });
 });
+
+describe('mask with keepLast', () => {
+  it('masks every letter and digit but the last N, whatever the grouping', () => {
+    const text = 'card 4111 1111 1111 1111 and 4111-1111-1111-1111';
+    const a = text.indexOf('4111 ');
+    const b = text.indexOf('4111-');
+    const out = anonymize(
+      text,
+      [
+        { entity: 'CREDIT_CARD', start: a, end: a + 19, score: 1, recognizer: 'test' },
+        { entity: 'CREDIT_CARD', start: b, end: b + 19, score: 1, recognizer: 'test' },
+      ],
+      { CREDIT_CARD: { type: 'mask', keepLast: 4 } },
+    );
+    expect(out.text).toBe('card **** **** **** 1111 and ****-****-****-1111');
+  });
+});

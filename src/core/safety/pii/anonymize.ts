@@ -17,6 +17,12 @@ export interface MaskOperator {
   readonly charsToMask?: number;
   /** Mask the last characters instead of the first (default false). */
   readonly fromEnd?: boolean;
+  /**
+   * Mask every letter and digit except the last `keepLast` ones, leaving separators (spaces,
+   * dashes) in place: "4111 1111 1111 1111" → "**** **** **** 1111" whatever the grouping.
+   * Takes precedence over charsToMask/fromEnd.
+   */
+  readonly keepLast?: number;
 }
 /** Remove the value. */
 export interface RedactOperator {
@@ -91,6 +97,9 @@ function validateOperator(entity: string, op: Operator, crypto: PiiCrypto | unde
       if (op.maskingChar !== undefined && [...op.maskingChar].length !== 1) {
         throw invalid('maskingChar must be exactly one character', { entity, maskingChar: op.maskingChar });
       }
+      if (op.keepLast !== undefined && (!Number.isInteger(op.keepLast) || op.keepLast < 0)) {
+        throw invalid('keepLast must be a non-negative integer', { entity, keepLast: op.keepLast });
+      }
       if (op.charsToMask !== undefined && (!Number.isInteger(op.charsToMask) || op.charsToMask < 0)) {
         throw invalid('charsToMask must be a non-negative integer', { entity, charsToMask: op.charsToMask });
       }
@@ -130,6 +139,13 @@ function apply(entity: PiiEntity, value: string, op: Operator, crypto: PiiCrypto
       return value;
     case 'mask': {
       const chars = [...value];
+      if (op.keepLast !== undefined) {
+        const alnum = /[\p{L}\p{N}]/u;
+        const total = chars.filter((c) => alnum.test(c)).length;
+        let seen = 0;
+        const m = op.maskingChar ?? '*';
+        return chars.map((c) => (alnum.test(c) && seen++ < total - (op.keepLast as number) ? m : c)).join('');
+      }
       const n = Math.min(op.charsToMask ?? chars.length, chars.length);
       const m = op.maskingChar ?? '*';
       for (let k = 0; k < n; k++) chars[op.fromEnd === true ? chars.length - 1 - k : k] = m;

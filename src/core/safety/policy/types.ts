@@ -62,6 +62,8 @@ export type PiiOperatorSpec =
       readonly maskingChar?: string;
       readonly charsToMask?: number;
       readonly fromEnd?: boolean;
+      /** Mask all letters/digits but the last N, keeping separators. */
+      readonly keepLast?: number;
     }
   | { readonly type: 'redact' }
   | { readonly type: 'keep' }
