@@ -14,7 +14,7 @@ import type { AudioDecoder, AudioProbe, DecodedAudio, DecodeOptions } from '../.
 import type { CancelSignal } from '../../core/ports/inference.js';
 import { runProcess, stderrExcerpt, type RunResult } from './child-process.js';
 import { declaredSeconds, oggIsTruncated, sniffContainer } from './container.js';
-import { moveIndexToFront } from './mp4-faststart.js';
+import { checkMediaBytes, runFfprobe } from './ffprobe.js';
 
 export interface FfmpegDecoderOptions {
   /** ffmpeg executable (default "ffmpeg", looked up on PATH). */
@@ -41,19 +41,6 @@ export const DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024;
  * tens of milliseconds at most.
  */
 const TRUNCATION_TOLERANCE_SECONDS = 0.25;
-
-interface FfprobeStream {
-  readonly codec_type?: string;
-  readonly codec_name?: string;
-  readonly sample_rate?: string;
-  readonly channels?: number;
-  readonly duration?: string;
-  readonly bit_rate?: string;
-}
-interface FfprobeOutput {
-  readonly streams?: readonly FfprobeStream[];
-  readonly format?: { readonly format_name?: string; readonly duration?: string; readonly bit_rate?: string };
-}
 
 const positive = (s: string | undefined): number | undefined => {
   const n = s === undefined ? Number.NaN : Number(s);
@@ -377,56 +364,15 @@ export class FfmpegDecoder implements AudioDecoder {
     if (!(input instanceof Uint8Array)) {
       throw new KaleidoError('ERR_VALIDATION', 'audio input must be bytes', { details: { field: 'audio' } });
     }
-    if (input.length === 0) {
-      throw new KaleidoError('ERR_VALIDATION', 'the audio input is empty (0 bytes)', {
-        details: { field: 'audio', bytes: 0 },
-      });
-    }
-    if (input.length > this.maxBytes) {
-      throw new KaleidoError(
-        'ERR_PAYLOAD_TOO_LARGE',
-        `the audio input is ${input.length} bytes, over the ${this.maxBytes}-byte limit`,
-        { details: { field: 'audio', bytes: input.length, maxBytes: this.maxBytes } },
-      );
-    }
-    return moveIndexToFront(input);
+    return checkMediaBytes(input, this.maxBytes, 'audio');
   }
 
   private async probePrepared(input: Uint8Array, signal: CancelSignal | undefined): Promise<AudioProbe> {
-    const run = await runProcess({
-      command: this.ffprobe,
-      args: [
-        '-v',
-        'error',
-        '-hide_banner',
-        '-print_format',
-        'json',
-        '-show_format',
-        '-show_streams',
-        '-i',
-        'pipe:0',
-      ],
-      stdin: input,
+    const { run, parsed } = await runFfprobe(this.ffprobe, input, {
       timeoutMs: this.probeTimeoutMs,
-      maxStdoutBytes: 1 << 20,
-      ...(signal === undefined ? {} : { signal }),
+      signal,
+      medium: 'audio',
     });
-    if (run.stopped === 'cancelled') {
-      throw new KaleidoError('ERR_CANCELLED', 'audio probing was cancelled', {
-        details: { decoder: 'ffprobe' },
-      });
-    }
-    if (run.stopped === 'timeout') {
-      throw new KaleidoError('ERR_TIMEOUT', `probing the audio took longer than ${this.probeTimeoutMs} ms`, {
-        details: { decoder: 'ffprobe', timeoutMs: this.probeTimeoutMs },
-      });
-    }
-    let parsed: FfprobeOutput = {};
-    try {
-      parsed = JSON.parse(Buffer.concat(run.stdout).toString('utf8') || '{}') as FfprobeOutput;
-    } catch {
-      parsed = {};
-    }
     if (run.exitCode !== 0 || parsed.format === undefined) throw probeError(input, run.stderr, run.exitCode);
     const streams = parsed.streams ?? [];
     const audio = streams.filter((s) => s.codec_type === 'audio');

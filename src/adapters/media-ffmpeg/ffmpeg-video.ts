@@ -25,7 +25,7 @@ import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { CancelSignal } from '../../core/ports/inference.js';
 import { runProcess, stderrExcerpt } from './child-process.js';
 import { sniffContainer } from './container.js';
-import { moveIndexToFront } from './mp4-faststart.js';
+import { checkMediaBytes, runFfprobe, type FfprobeStream } from './ffprobe.js';
 import { encodeRgbPng } from './png.js';
 
 export interface FfmpegVideoOptions {
@@ -133,26 +133,6 @@ export const DEFAULT_SCENE_THRESHOLD = 0.1;
 const SCENE_WIDTH = 160;
 /** Cap on the log kept from ffmpeg: a flickering video could otherwise report a cut per frame. */
 const MAX_STDERR_BYTES = 4 * 1024 * 1024;
-
-interface FfprobeStream {
-  readonly codec_type?: string;
-  readonly codec_name?: string;
-  readonly width?: number;
-  readonly height?: number;
-  readonly sample_aspect_ratio?: string;
-  readonly avg_frame_rate?: string;
-  readonly r_frame_rate?: string;
-  readonly sample_rate?: string;
-  readonly channels?: number;
-  readonly duration?: string;
-  readonly disposition?: { readonly attached_pic?: number };
-  readonly tags?: { readonly rotate?: string };
-  readonly side_data_list?: ReadonlyArray<{ readonly rotation?: number }>;
-}
-interface FfprobeOutput {
-  readonly streams?: readonly FfprobeStream[];
-  readonly format?: { readonly format_name?: string; readonly duration?: string; readonly bit_rate?: string };
-}
 
 const positive = (s: string | number | undefined): number | undefined => {
   const n = s === undefined ? Number.NaN : Number(s);
@@ -494,57 +474,15 @@ export class FfmpegVideoSampler {
         },
       );
     }
-    if (input.length === 0) {
-      throw new KaleidoError('ERR_VALIDATION', 'the video input is empty (0 bytes)', {
-        details: { field: 'video', bytes: 0 },
-      });
-    }
-    if (input.length > this.maxInputBytes) {
-      throw new KaleidoError(
-        'ERR_PAYLOAD_TOO_LARGE',
-        `the video input is ${input.length} bytes, over the ${this.maxInputBytes}-byte limit`,
-        { details: { field: 'video', bytes: input.length, maxBytes: this.maxInputBytes } },
-      );
-    }
-    // ffmpeg cannot seek on a pipe: an MP4 whose index sits at the end is rewritten index-first.
-    return moveIndexToFront(input);
+    return checkMediaBytes(input, this.maxInputBytes, 'video');
   }
 
   private async probePrepared(input: Uint8Array, signal: CancelSignal | undefined): Promise<VideoProbe> {
-    const run = await runProcess({
-      command: this.ffprobe,
-      args: [
-        '-v',
-        'error',
-        '-hide_banner',
-        '-print_format',
-        'json',
-        '-show_format',
-        '-show_streams',
-        '-i',
-        'pipe:0',
-      ],
-      stdin: input,
+    const { run, parsed } = await runFfprobe(this.ffprobe, input, {
       timeoutMs: this.probeTimeoutMs,
-      maxStdoutBytes: 1 << 20,
-      ...(signal === undefined ? {} : { signal }),
+      signal,
+      medium: 'video',
     });
-    if (run.stopped === 'cancelled') {
-      throw new KaleidoError('ERR_CANCELLED', 'video probing was cancelled', {
-        details: { decoder: 'ffprobe' },
-      });
-    }
-    if (run.stopped === 'timeout') {
-      throw new KaleidoError('ERR_TIMEOUT', `probing the video took longer than ${this.probeTimeoutMs} ms`, {
-        details: { decoder: 'ffprobe', timeoutMs: this.probeTimeoutMs },
-      });
-    }
-    let parsed: FfprobeOutput = {};
-    try {
-      parsed = JSON.parse(Buffer.concat(run.stdout).toString('utf8') || '{}') as FfprobeOutput;
-    } catch {
-      parsed = {};
-    }
     const claimed = sniffContainer(input);
     if (run.exitCode !== 0 || parsed.format === undefined) {
       const details = { decoder: 'ffprobe', exitCode: run.exitCode, stderr: stderrExcerpt(run.stderr) };
