@@ -102,8 +102,12 @@ function decodeContainer(
     if (at + e.length * width > bytes.length) throw corrupt(what, `array ${e.name} is truncated`);
     let a: TypedArray;
     if (LITTLE_ENDIAN) {
-      // slice() copies into a fresh, aligned buffer (the input's byteOffset may be unaligned).
-      const copy = bytes.slice(at, at + e.length * width).buffer;
+      // Copy into a fresh, exactly sized, aligned buffer (the input's byteOffset may be
+      // unaligned). Not bytes.slice(): on a Node Buffer slice() is a view, and .buffer would be the
+      // whole (possibly pooled) allocation, giving an array of the wrong length.
+      const fresh = new Uint8Array(e.length * width);
+      fresh.set(bytes.subarray(at, at + e.length * width));
+      const copy = fresh.buffer;
       a =
         e.type === 'f64'
           ? new Float64Array(copy)

@@ -246,6 +246,22 @@ describe('determinism and checkpoints', () => {
       Array.from(predictProba(head, data.train.x.subarray(0, 5 * data.dim))),
     );
   });
+
+  it('decodes a head that is a view into a larger buffer (a pooled Node Buffer)', () => {
+    // Regression: decoding used bytes.slice(), which on a Node Buffer is a view; its .buffer was
+    // the whole pooled allocation, so weight arrays came back too long ("offset is out of bounds").
+    const head = trainHead(data, { ...config, epochs: 1 });
+    const encoded = encodeHead(head);
+    const big = new Uint8Array(encoded.length + 4096 + 3);
+    big.set(encoded, 3);
+    const pooled = Buffer.from(big.buffer, 3, encoded.length);
+    expect(pooled.buffer.byteLength).toBeGreaterThan(encoded.length);
+    const back = decodeHead(pooled);
+    expect(weightsOf(back).map(bits)).toEqual(weightsOf(head).map(bits));
+    expect(Array.from(predictProba(back, data.train.x.subarray(0, 3 * data.dim)))).toEqual(
+      Array.from(predictProba(head, data.train.x.subarray(0, 3 * data.dim))),
+    );
+  });
 });
 
 describe('standardisation and validation of input', () => {
