@@ -259,11 +259,37 @@ export interface NewVersionInput {
 export class RegistryService {
   private readonly now: () => number;
 
+  private readonly views = new Map<string, RegistryService>();
+
   constructor(
     private readonly store: RegistryStore,
     private readonly options: RegistryServiceOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** The tenant whose registered models this service sees (the store view's tenant). */
+  get tenantId(): string {
+    return this.store.tenantId;
+  }
+
+  /**
+   * The same service for another tenant: registered models, versions, aliases and the alias
+   * history are that tenant's only (names are per tenant), run ids are checked in that tenant's
+   * experiment tracking, and another tenant's model is answered like a missing one.
+   */
+  forTenant(tenantId: string): RegistryService {
+    if (tenantId === this.store.tenantId) return this;
+    let view = this.views.get(tenantId);
+    if (view === undefined) {
+      const tracking = this.options.tracking;
+      view = new RegistryService(this.store.forTenant(tenantId), {
+        ...this.options,
+        ...(tracking === undefined ? {} : { tracking: tracking.forTenant(tenantId) }),
+      });
+      this.views.set(tenantId, view);
+    }
+    return view;
   }
 
   // ---- registered models --------------------------------------------------------------------

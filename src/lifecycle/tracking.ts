@@ -153,13 +153,35 @@ export class TrackingService {
   private readonly newRunId: () => string;
   private readonly artifactRoot: string;
 
+  private readonly views = new Map<string, TrackingService>();
+
   constructor(
     private readonly store: TrackingStore,
-    options: TrackingServiceOptions = {},
+    private readonly options: TrackingServiceOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.newRunId = options.newRunId ?? (() => randomUUID().replaceAll('-', ''));
     this.artifactRoot = (options.artifactRoot ?? 'artifacts:/experiments').replace(/\/+$/, '');
+  }
+
+  /** The tenant whose experiments and runs this service sees (the store view's tenant). */
+  get tenantId(): string {
+    return this.store.tenantId;
+  }
+
+  /**
+   * The same service for another tenant: every call reads and writes only that tenant's
+   * experiments and runs, and another tenant's are answered like missing ones. Each tenant has
+   * its own "Default" experiment; MLflow's id "0" names the caller's own Default.
+   */
+  forTenant(tenantId: string): TrackingService {
+    if (tenantId === this.store.tenantId) return this;
+    let view = this.views.get(tenantId);
+    if (view === undefined) {
+      view = new TrackingService(this.store.forTenant(tenantId), this.options);
+      this.views.set(tenantId, view);
+    }
+    return view;
   }
 
   // ---- experiments --------------------------------------------------------------------------
@@ -461,8 +483,13 @@ export class TrackingService {
     if (!Array.isArray(ids) || ids.length === 0)
       throw invalid('experiment_ids', 'must list at least one experiment id');
     if (ids.length > 100) throw invalid('experiment_ids', 'may list at most 100 experiments');
+    const requested = ids.map((e, i) => experimentId(e, `experiment_ids[${i}]`));
+    // "0" is the caller's own Default experiment (another id outside the system tenant).
+    const defaultId = requested.includes(DEFAULT_EXPERIMENT_ID)
+      ? (await this.defaultExperiment()).experimentId
+      : DEFAULT_EXPERIMENT_ID;
     const page = await this.store.searchRuns({
-      experimentIds: ids.map((e, i) => experimentId(e, `experiment_ids[${i}]`)),
+      experimentIds: requested.map((e) => (e === DEFAULT_EXPERIMENT_ID ? defaultId : e)),
       viewType: viewType(q.runViewType, 'run_view_type'),
       filter: parseFilter(q.filter, RUN_SEARCH_SPEC),
       orderBy: parseOrderBy(q.orderBy, RUN_SEARCH_SPEC),

@@ -52,6 +52,71 @@ export function registryStoreConformance(name: string, make: () => Promise<Lifec
       return n;
     };
 
+    describe('tenants', () => {
+      it("keeps each tenant's models, versions, aliases and history apart; names are per tenant", async () => {
+        const a = store.forTenant(unique('ra').toLowerCase().slice(0, 60));
+        const b = store.forTenant(unique('rb').toLowerCase().slice(0, 60));
+        const n = unique('spam');
+        await a.createRegisteredModel({
+          name: n,
+          description: 'A',
+          tags: [{ key: 'k', value: 'a' }],
+          time: 1,
+        });
+        await a.createModelVersion(version(n, { tags: [{ key: 'vt', value: 'a' }] }));
+        await a.createModelVersion(version(n));
+        await a.setAlias(n, 'champion', '2', 'ana', 10);
+        // Nothing of A's is visible to B or to the system tenant.
+        for (const other of [b, store]) {
+          expect(await other.getRegisteredModel(n)).toBeUndefined();
+          expect(await other.getModelVersion(n, '1')).toBeUndefined();
+          expect(await other.getAlias(n, 'champion')).toBeUndefined();
+          expect(await other.aliasAt(n, 'champion', 10)).toBeUndefined();
+          expect(await other.aliasHistory(n, { limit: 10 })).toEqual([]);
+          const models = await other.searchRegisteredModels({
+            filter: [{ kind: 'attribute', key: 'name', op: '=', value: n }],
+            orderBy: [],
+            maxResults: 10,
+            offset: 0,
+          });
+          expect(models.items).toEqual([]);
+          const versions = await other.searchModelVersions({
+            filter: [{ kind: 'tag', key: 'vt', op: '=', value: 'a' }],
+            orderBy: [],
+            maxResults: 10,
+            offset: 0,
+          });
+          expect(versions.items.filter((v) => v.name === n)).toEqual([]);
+        }
+        for (const call of [
+          () => b.updateRegisteredModel(n, { description: 'x' }, 2),
+          () => b.deleteRegisteredModel(n, 'bo', 2),
+          () => b.setRegisteredModelTag(n, { key: 'k', value: 'b' }, 2),
+          () => b.deleteRegisteredModelTag(n, 'k', 2),
+          () => b.createModelVersion(version(n)),
+          () => b.updateModelVersion(n, '1', { description: 'x' }, 2),
+          () => b.deleteModelVersion(n, '1', 'bo', 2),
+          () => b.setModelVersionTag(n, '1', { key: 'k', value: 'b' }, 2),
+          () => b.deleteModelVersionTag(n, '1', 'vt', 2),
+          () => b.setAlias(n, 'champion', '1', 'bo', 2),
+          () => b.deleteAlias(n, 'champion', 'bo', 2),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+        }
+        // B's model of the same name is separate: its own version numbers and aliases.
+        await b.createRegisteredModel({ name: n, description: 'B', tags: [], time: 3 });
+        expect((await b.createModelVersion(version(n))).version).toBe('1');
+        await b.setAlias(n, 'champion', '1', 'bo', 20);
+        expect(await a.getAlias(n, 'champion')).toBe('2');
+        expect(await b.getAlias(n, 'champion')).toBe('1');
+        expect((await a.getRegisteredModel(n))?.description).toBe('A');
+        expect((await a.getRegisteredModel(n))?.latestVersion).toBe('2');
+        expect((await b.aliasHistory(n, { limit: 10 })).map((m) => m.actor)).toEqual(['bo']);
+        await b.deleteRegisteredModel(n, 'bo', 30);
+        expect(await a.getModelVersion(n, '2')).toMatchObject({ name: n, version: '2' });
+      });
+    });
+
     describe('registered models', () => {
       it('creates, reads, updates and refuses duplicates', async () => {
         const n = unique('m');

@@ -54,6 +54,97 @@ export function trackingStoreConformance(name: string, make: () => Promise<Lifec
       });
     };
 
+    describe('tenants', () => {
+      it("keeps each tenant's experiments and runs apart; names are unique per tenant", async () => {
+        const a = store.forTenant(unique('ta').toLowerCase().slice(0, 60));
+        const b = store.forTenant(unique('tb').toLowerCase().slice(0, 60));
+        expect(store.tenantId).toBe('system');
+        const name = unique('shared');
+        const ea = await a.createExperiment({ name, artifactLocation: 'mem:/a', tags: [], time: 1 });
+        // The same name in another tenant is another experiment, not a conflict.
+        const eb = await b.createExperiment({ name, artifactLocation: 'mem:/b', tags: [], time: 1 });
+        expect(eb.experimentId).not.toBe(ea.experimentId);
+        await expect(
+          a.createExperiment({ name, artifactLocation: 'x', tags: [], time: 1 }),
+        ).rejects.toMatchObject({
+          code: 'ERR_ALREADY_EXISTS',
+        });
+        // Another tenant's experiment reads, renames, deletes and tags like a missing one.
+        expect(await b.getExperiment(ea.experimentId)).toBeUndefined();
+        expect((await b.getExperimentByName(name))?.experimentId).toBe(eb.experimentId);
+        expect(await store.getExperiment(ea.experimentId)).toBeUndefined();
+        for (const call of [
+          () => b.renameExperiment(ea.experimentId, unique('x'), 2),
+          () => b.setExperimentStage(ea.experimentId, 'deleted', 2),
+          () => b.setExperimentTag(ea.experimentId, { key: 'k', value: 'v' }, 2),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+        }
+        const search = await b.searchExperiments({
+          viewType: 'ALL',
+          filter: [],
+          orderBy: [],
+          maxResults: 1000,
+          offset: 0,
+        });
+        expect(search.items.map((e) => e.experimentId)).toContain(eb.experimentId);
+        expect(search.items.map((e) => e.experimentId)).not.toContain(ea.experimentId);
+
+        const runId = newRunId();
+        await a.createRun({
+          runId,
+          experimentId: ea.experimentId,
+          runName: 'r',
+          userId: 'ana',
+          status: 'RUNNING',
+          startTime: 1,
+          artifactUri: 'mem:/a/r',
+          tags: [],
+        });
+        await expect(
+          b.createRun({
+            ...{ runId: newRunId(), runName: 'r', userId: 'x', status: 'RUNNING', startTime: 1 },
+            experimentId: ea.experimentId,
+            artifactUri: 'x',
+            tags: [],
+          }),
+        ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+        expect(await b.getRun(runId)).toBeUndefined();
+        for (const call of [
+          () => b.updateRun(runId, { status: 'FINISHED' }),
+          () => b.setRunStage(runId, 'deleted'),
+          () => b.logBatch(runId, { metrics: [], params: [{ key: 'p', value: '1' }], tags: [] }),
+          () => b.deleteRunTag(runId, 'mlflow.user'),
+          () => b.getMetricHistory(runId, 'loss', { maxResults: 10, offset: 0 }),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+        }
+        const runs = await b.searchRuns({
+          experimentIds: [ea.experimentId, eb.experimentId],
+          viewType: 'ALL',
+          filter: [],
+          orderBy: [],
+          maxResults: 100,
+          offset: 0,
+        });
+        expect(runs.items).toEqual([]);
+        expect((await a.getRun(runId))?.info.experimentId).toBe(ea.experimentId);
+      });
+
+      it("gives every tenant its own Default experiment; id 0 stays the system tenant's", async () => {
+        // (The system tenant's Default, id 0, is covered under 'experiments' below.)
+        const t = store.forTenant(unique('td').toLowerCase().slice(0, 60));
+        const own = await t.ensureDefaultExperiment('mem:/experiments/0', 1);
+        expect(own.name).toBe('Default');
+        expect(own.experimentId).not.toBe('0');
+        expect(own.artifactLocation).toBe(`mem:/experiments/${own.experimentId}`);
+        expect((await t.ensureDefaultExperiment('mem:/experiments/0', 2)).experimentId).toBe(
+          own.experimentId,
+        );
+        expect(await t.getExperiment('0')).toBeUndefined();
+      });
+    });
+
     describe('experiments', () => {
       it('creates, reads back by id and name, and assigns increasing ids', async () => {
         const a = await experiment([

@@ -9,6 +9,7 @@
  * state and to compare-and-set the state, which the indexed columns beside the JSON serve.
  */
 import type { Migration } from './migrations.js';
+import { tenancyJobMigrations } from './migrations-tenancy.js';
 
 export const lifecycleJobMigrations: readonly Migration[] = [
   {
@@ -58,4 +59,6 @@ CREATE INDEX studies_created ON studies (created_at, id);
 `,
     },
   },
+  // 0201: training jobs and studies belong to a tenant (migrations-tenancy.ts).
+  ...tenancyJobMigrations,
 ];

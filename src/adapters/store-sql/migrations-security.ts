@@ -104,4 +104,69 @@ CREATE INDEX audit_log_tenant ON audit_log (tenant_id, seq);
 `,
     },
   },
+  {
+    // Console users (scrypt password hashes) and server-side browser sessions (SHA-256 of the
+    // cookie value; the cookie itself is never stored).
+    id: '0101_security_users_sessions',
+    sql: {
+      sqlite: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  password_changed_at INTEGER NOT NULL,
+  disabled_at INTEGER
+) STRICT;
+CREATE INDEX users_tenant ON users (tenant_id, created_at);
+
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  subject_kind TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  source_ip TEXT,
+  user_agent TEXT
+) STRICT;
+CREATE INDEX sessions_subject ON sessions (subject_kind, subject_id);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+`,
+      postgres: `
+CREATE TABLE users (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+  username TEXT COLLATE "C" NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  password_changed_at BIGINT NOT NULL,
+  disabled_at BIGINT
+);
+CREATE INDEX users_tenant ON users (tenant_id, created_at);
+
+CREATE TABLE sessions (
+  id_hash TEXT COLLATE "C" PRIMARY KEY,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  subject_kind TEXT NOT NULL,
+  subject_id TEXT COLLATE "C" NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  source_ip TEXT,
+  user_agent TEXT
+);
+CREATE INDEX sessions_subject ON sessions (subject_kind, subject_id);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+`,
+    },
+  },
 ];

@@ -16,11 +16,17 @@
  *   cannot alter a CHECK without rebuilding the table.
  */
 import type { SqlDialect } from './sql-client.js';
+import { tenancyMigrations } from './migrations-tenancy.js';
 
 export interface Migration {
   /** Sortable, unique and permanent: "NNNN_snake_case_title". */
   readonly id: string;
   readonly sql: Readonly<Record<SqlDialect, string>>;
+  /**
+   * SQLite only: run the script with foreign keys off (a table rebuild: create, copy, drop,
+   * rename), then check them all with `PRAGMA foreign_key_check` before committing.
+   */
+  readonly sqliteForeignKeysOff?: boolean;
 }
 
 export const MIGRATION_ID = /^\d{4}_[a-z0-9_]+$/;
@@ -343,4 +349,6 @@ CREATE INDEX registered_model_alias_history_lookup ON registered_model_alias_his
 `,
     },
   },
+  // 0005: tenant ownership of experiments and registered models (migrations-tenancy.ts).
+  ...tenancyMigrations,
 ];

@@ -92,21 +92,38 @@ export async function runMigrations(
   const applied: string[] = [];
   for (const m of migrations) {
     if (known.has(m.id)) continue;
-    const didApply = await client.transaction(MIGRATION_LOCK, async (tx) => {
-      // Another process may have applied it while we waited for the lock.
-      const current = await appliedChecksums(tx);
-      if (current.has(m.id)) {
-        verify(current, [m], dialect);
-        return false;
-      }
-      await tx.script(m.sql[dialect]);
-      await tx.query('INSERT INTO schema_migrations (id, checksum, applied_at) VALUES (?, ?, ?)', [
-        m.id,
-        migrationChecksum(m, dialect),
-        now(),
-      ]);
-      return true;
-    });
+    // A table rebuild on SQLite needs foreign keys off, which only takes effect outside a
+    // transaction (and only on this connection); they are checked before the commit instead.
+    const foreignKeysOff = dialect === 'sqlite' && m.sqliteForeignKeysOff === true;
+    if (foreignKeysOff) await client.script('PRAGMA foreign_keys = OFF');
+    let didApply: boolean;
+    try {
+      didApply = await client.transaction(MIGRATION_LOCK, async (tx) => {
+        // Another process may have applied it while we waited for the lock.
+        const current = await appliedChecksums(tx);
+        if (current.has(m.id)) {
+          verify(current, [m], dialect);
+          return false;
+        }
+        await tx.script(m.sql[dialect]);
+        if (foreignKeysOff) {
+          const broken = await tx.query('PRAGMA foreign_key_check');
+          if (broken.length > 0) {
+            throw new KaleidoError('ERR_SCHEMA_MISMATCH', `migration ${m.id} leaves broken foreign keys`, {
+              details: { migration: m.id, rows: broken.slice(0, 10) },
+            });
+          }
+        }
+        await tx.query('INSERT INTO schema_migrations (id, checksum, applied_at) VALUES (?, ?, ?)', [
+          m.id,
+          migrationChecksum(m, dialect),
+          now(),
+        ]);
+        return true;
+      });
+    } finally {
+      if (foreignKeysOff) await client.script('PRAGMA foreign_keys = ON');
+    }
     if (didApply) applied.push(m.id);
   }
   return { applied };

@@ -155,6 +155,35 @@ describe('record JSON keeps non-finite numbers', () => {
 
 for (const [name, make] of Object.entries(backends)) {
   describe(`training job and study stores: ${name}`, () => {
+    it('keeps tenants apart: get, list and names are per tenant; old records are the system tenant’s', async () => {
+      const { jobs, studies } = await make();
+      await jobs.insert(job('j-sys', 1));
+      await jobs.insert(job('j-acme', 2, { tenantId: 'acme' }));
+      expect((await jobs.get('j-sys'))?.tenantId).toBe('system');
+      expect(await jobs.get('j-acme', 'globex')).toBeUndefined();
+      expect((await jobs.get('j-acme', 'acme'))?.tenantId).toBe('acme');
+      expect((await jobs.list({ tenantId: 'acme' })).map((j) => j.id)).toEqual(['j-acme']);
+      expect((await jobs.list({ tenantId: 'globex', states: ['queued'] })).map((j) => j.id)).toEqual([]);
+      expect((await jobs.list()).map((j) => j.id)).toEqual(['j-sys', 'j-acme']);
+      // The owner never changes through an update.
+      const moved = await jobs.update('j-acme', { state: 'running', tenantId: 'globex' } as never, 'queued');
+      expect(moved.tenantId).toBe('acme');
+
+      await studies.insert({ ...study('s-a', 'tuning', 1), tenantId: 'acme' });
+      // The same name in another tenant is another study, not a conflict.
+      await studies.insert({ ...study('s-g', 'tuning', 2), tenantId: 'globex' });
+      await expect(studies.insert({ ...study('s-a2', 'tuning', 3), tenantId: 'acme' })).rejects.toMatchObject(
+        {
+          code: 'ERR_ALREADY_EXISTS',
+        },
+      );
+      expect((await studies.getByName('tuning', 'acme'))?.id).toBe('s-a');
+      expect((await studies.getByName('tuning', 'globex'))?.id).toBe('s-g');
+      expect(await studies.getByName('tuning')).toBeUndefined();
+      expect(await studies.get('s-a', 'globex')).toBeUndefined();
+      expect((await studies.list({ tenantId: 'globex' })).map((x) => x.id)).toEqual(['s-g']);
+    });
+
     it('stores, compares-and-sets and lists training jobs', async () => {
       const { jobs, reopen } = await make();
       await jobs.insert(job('b', 10));

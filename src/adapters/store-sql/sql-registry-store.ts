@@ -4,6 +4,10 @@
  * Every write to one registered model runs in a transaction holding that model's lock, so version
  * numbering, alias moves and their history serialise per model: the history's id order is the
  * commit order, and the alias table always equals the last move recorded for it.
+ *
+ * Every row carries its tenant (`tenant_id` is the first column of every key), and every query of
+ * this view names the view's tenant, so another tenant's model, version, alias or history is
+ * never read, changed or even detected.
  */
 import { KaleidoError } from '../../core/errors.js';
 import {
@@ -22,10 +26,11 @@ import {
   type RegistryStore,
 } from '../../core/ports/registry-store.js';
 import type { Page, Tag } from '../../core/ports/tracking-store.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.js';
 import { orderClause, placeholders, whereClause, type SearchSchema } from './sql-search.js';
 
-const modelLock = (name: string): string => `kaleido.registry.model:${name}`;
+const modelLock = (tenantId: string, name: string): string => `kaleido.registry.model:${tenantId}/${name}`;
 
 interface ModelRow {
   name: string;
@@ -77,7 +82,13 @@ const MODEL_SEARCH: SearchSchema = {
     creation_timestamp: { sql: 'm.creation_time', type: 'number' },
     last_updated_timestamp: { sql: 'm.last_updated_time', type: 'number' },
   },
-  sides: { tag: { table: 'registered_model_tags', join: 's.name = m.name', type: 'text' } },
+  sides: {
+    tag: {
+      table: 'registered_model_tags',
+      join: 's.tenant_id = m.tenant_id AND s.name = m.name',
+      type: 'text',
+    },
+  },
 };
 
 const VERSION_SEARCH: SearchSchema = {
@@ -91,7 +102,11 @@ const VERSION_SEARCH: SearchSchema = {
     last_updated_timestamp: { sql: 'v.last_updated_time', type: 'number' },
   },
   sides: {
-    tag: { table: 'model_version_tags', join: 's.name = v.name AND s.version = v.version', type: 'text' },
+    tag: {
+      table: 'model_version_tags',
+      join: 's.tenant_id = v.tenant_id AND s.name = v.name AND s.version = v.version',
+      type: 'text',
+    },
   },
 };
 
@@ -131,7 +146,14 @@ const toMove = (r: HistoryRow): AliasMove => {
 };
 
 export class SqlRegistryStore implements RegistryStore {
-  constructor(private readonly client: () => SqlClient) {}
+  constructor(
+    private readonly client: () => SqlClient,
+    readonly tenantId: string = SYSTEM_TENANT,
+  ) {}
+
+  forTenant(tenantId: string): SqlRegistryStore {
+    return tenantId === this.tenantId ? this : new SqlRegistryStore(this.client, tenantId);
+  }
 
   private get db(): SqlClient {
     return this.client();
@@ -141,7 +163,10 @@ export class SqlRegistryStore implements RegistryStore {
 
   private async modelRow(db: SqlExecutor, name: string): Promise<ModelRow | undefined> {
     return (
-      await db.query<ModelRow>(`SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE m.name = ?`, [name])
+      await db.query<ModelRow>(
+        `SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE m.tenant_id = ? AND m.name = ?`,
+        [this.tenantId, name],
+      )
     )[0];
   }
 
@@ -157,8 +182,8 @@ export class SqlRegistryStore implements RegistryStore {
     const inList = placeholders(names.length);
     const tags = new Map<string, Tag[]>();
     for (const t of await db.query<{ name: string; key: string; value: string }>(
-      `SELECT name, key, value FROM registered_model_tags WHERE name IN (${inList})`,
-      names,
+      `SELECT name, key, value FROM registered_model_tags WHERE tenant_id = ? AND name IN (${inList})`,
+      [this.tenantId, ...names],
     )) {
       const list = tags.get(t.name) ?? [];
       list.push({ key: t.key, value: t.value });
@@ -166,8 +191,8 @@ export class SqlRegistryStore implements RegistryStore {
     }
     const aliases = new Map<string, AliasRef[]>();
     for (const a of await db.query<{ name: string; alias: string; version: number | string }>(
-      `SELECT name, alias, version FROM registered_model_aliases WHERE name IN (${inList})`,
-      names,
+      `SELECT name, alias, version FROM registered_model_aliases WHERE tenant_id = ? AND name IN (${inList})`,
+      [this.tenantId, ...names],
     )) {
       const list = aliases.get(a.name) ?? [];
       list.push({ alias: a.alias, version: String(a.version) });
@@ -175,8 +200,8 @@ export class SqlRegistryStore implements RegistryStore {
     }
     const latest = new Map<string, string>();
     for (const l of await db.query<{ name: string; v: number | string }>(
-      `SELECT name, MAX(version) AS v FROM registered_model_versions WHERE name IN (${inList}) GROUP BY name`,
-      names,
+      `SELECT name, MAX(version) AS v FROM registered_model_versions WHERE tenant_id = ? AND name IN (${inList}) GROUP BY name`,
+      [this.tenantId, ...names],
     )) {
       latest.set(l.name, String(l.v));
     }
@@ -197,15 +222,15 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async createRegisteredModel(m: NewRegisteredModel): Promise<RegisteredModel> {
-    return this.db.transaction(modelLock(m.name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, m.name), async (tx) => {
       if ((await this.modelRow(tx, m.name)) !== undefined) {
         throw new KaleidoError('ERR_ALREADY_EXISTS', `registered model "${m.name}" already exists`, {
           details: { resource: 'registered-model', name: m.name },
         });
       }
       await tx.query(
-        'INSERT INTO registered_models (name, description, creation_time, last_updated_time) VALUES (?, ?, ?, ?)',
-        [m.name, m.description, m.time, m.time],
+        'INSERT INTO registered_models (tenant_id, name, description, creation_time, last_updated_time) VALUES (?, ?, ?, ?, ?)',
+        [this.tenantId, m.name, m.description, m.time, m.time],
       );
       for (const t of m.tags) await this.writeModelTag(tx, m.name, t);
       return (await this.hydrateModels([await this.requireModel(tx, m.name)], tx))[0] as RegisteredModel;
@@ -221,8 +246,9 @@ export class SqlRegistryStore implements RegistryStore {
     const where = whereClause(this.db.dialect, MODEL_SEARCH, q.filter);
     const order = orderClause(MODEL_SEARCH, q.orderBy, 'm.name ASC');
     const rows = await this.db.query<ModelRow>(
-      `SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
-      [...where.params, ...order.params, q.maxResults + 1, q.offset],
+      `SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE m.tenant_id = ? AND ${where.sql}
+       ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
+      [this.tenantId, ...where.params, ...order.params, q.maxResults + 1, q.offset],
     );
     const items = await this.hydrateModels(rows.slice(0, q.maxResults));
     return rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
@@ -233,55 +259,78 @@ export class SqlRegistryStore implements RegistryStore {
     update: { description: string },
     time: number,
   ): Promise<RegisteredModel> {
-    return this.db.transaction(modelLock(name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       await this.requireModel(tx, name);
-      await tx.query('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?', [
-        update.description,
-        time,
-        name,
-      ]);
+      await tx.query(
+        'UPDATE registered_models SET description = ?, last_updated_time = ? WHERE tenant_id = ? AND name = ?',
+        [update.description, time, this.tenantId, name],
+      );
       return (await this.hydrateModels([await this.requireModel(tx, name)], tx))[0] as RegisteredModel;
     });
   }
 
   async deleteRegisteredModel(name: string, actor: string, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       await this.requireModel(tx, name);
       for (const a of await tx.query<{ alias: string; version: number | string }>(
-        'SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias',
-        [name],
+        'SELECT alias, version FROM registered_model_aliases WHERE tenant_id = ? AND name = ? ORDER BY alias',
+        [this.tenantId, name],
       )) {
         await this.recordMove(tx, name, a.alias, num(a.version), null, actor, time);
       }
-      await tx.query('DELETE FROM registered_model_aliases WHERE name = ?', [name]);
-      await tx.query('DELETE FROM model_version_tags WHERE name = ?', [name]);
-      await tx.query('DELETE FROM registered_model_versions WHERE name = ?', [name]);
-      await tx.query('DELETE FROM registered_model_tags WHERE name = ?', [name]);
-      await tx.query('DELETE FROM registered_models WHERE name = ?', [name]);
+      await tx.query('DELETE FROM registered_model_aliases WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        name,
+      ]);
+      await tx.query('DELETE FROM model_version_tags WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        name,
+      ]);
+      await tx.query('DELETE FROM registered_model_versions WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        name,
+      ]);
+      await tx.query('DELETE FROM registered_model_tags WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        name,
+      ]);
+      await tx.query('DELETE FROM registered_models WHERE tenant_id = ? AND name = ?', [this.tenantId, name]);
     });
+  }
+
+  private async touchModel(tx: SqlExecutor, name: string, time: number): Promise<void> {
+    await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE tenant_id = ? AND name = ?', [
+      time,
+      this.tenantId,
+      name,
+    ]);
   }
 
   private async writeModelTag(tx: SqlExecutor, name: string, tag: Tag): Promise<void> {
     await tx.query(
-      `INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)
-       ON CONFLICT (name, key) DO UPDATE SET value = excluded.value`,
-      [name, tag.key, tag.value],
+      `INSERT INTO registered_model_tags (tenant_id, name, key, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant_id, name, key) DO UPDATE SET value = excluded.value`,
+      [this.tenantId, name, tag.key, tag.value],
     );
   }
 
   async setRegisteredModelTag(name: string, tag: Tag, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       await this.requireModel(tx, name);
       await this.writeModelTag(tx, name, tag);
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [time, name]);
+      await this.touchModel(tx, name, time);
     });
   }
 
   async deleteRegisteredModelTag(name: string, key: string, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       await this.requireModel(tx, name);
-      await tx.query('DELETE FROM registered_model_tags WHERE name = ? AND key = ?', [name, key]);
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [time, name]);
+      await tx.query('DELETE FROM registered_model_tags WHERE tenant_id = ? AND name = ? AND key = ?', [
+        this.tenantId,
+        name,
+        key,
+      ]);
+      await this.touchModel(tx, name, time);
     });
   }
 
@@ -292,8 +341,8 @@ export class SqlRegistryStore implements RegistryStore {
     if (v === undefined) return undefined;
     return (
       await db.query<VersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM registered_model_versions v WHERE v.name = ? AND v.version = ?`,
-        [name, v],
+        `SELECT ${VERSION_COLUMNS} FROM registered_model_versions v WHERE v.tenant_id = ? AND v.name = ? AND v.version = ?`,
+        [this.tenantId, name, v],
       )
     )[0];
   }
@@ -310,8 +359,8 @@ export class SqlRegistryStore implements RegistryStore {
   private async hydrateVersions(rows: VersionRow[], db: SqlExecutor = this.db): Promise<ModelVersion[]> {
     if (rows.length === 0) return [];
     // (name, version) pairs as a disjunction: portable, and pages are at most 1000 rows.
-    const cond = rows.map(() => '(name = ? AND version = ?)').join(' OR ');
-    const params: SqlValue[] = rows.flatMap((r) => [r.name, num(r.version)]);
+    const cond = `tenant_id = ? AND (${rows.map(() => '(name = ? AND version = ?)').join(' OR ')})`;
+    const params: SqlValue[] = [this.tenantId, ...rows.flatMap((r) => [r.name, num(r.version)])];
     const keyOf = (name: string, version: number | string): string => `${version}\u0000${name}`;
     const tags = new Map<string, Tag[]>();
     for (const t of await db.query<{ name: string; version: number | string; key: string; value: string }>(
@@ -358,24 +407,25 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async createModelVersion(v: NewModelVersion): Promise<ModelVersion> {
-    return this.db.transaction(modelLock(v.name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, v.name), async (tx) => {
       await this.requireModel(tx, v.name);
       // The counter row outlives the model (deleting a model leaves it), so numbers never repeat.
       const [counter] = await tx.query<{ last_version: number | string }>(
-        `INSERT INTO registered_model_version_counters (name, last_version) VALUES (?, 1)
-         ON CONFLICT (name) DO UPDATE SET last_version = registered_model_version_counters.last_version + 1
+        `INSERT INTO registered_model_version_counters (tenant_id, name, last_version) VALUES (?, ?, 1)
+         ON CONFLICT (tenant_id, name) DO UPDATE SET last_version = registered_model_version_counters.last_version + 1
          RETURNING last_version`,
-        [v.name],
+        [this.tenantId, v.name],
       );
       if (counter === undefined)
         throw new KaleidoError('ERR_INTERNAL', 'the version counter returned no row');
       const version = num(counter.last_version);
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [v.time, v.name]);
+      await this.touchModel(tx, v.name, v.time);
       await tx.query(
-        `INSERT INTO registered_model_versions (name, version, creation_time, last_updated_time, description, user_id,
-           source, run_id, run_link, status, status_message, signature, metrics, sha256, model_card)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO registered_model_versions (tenant_id, name, version, creation_time, last_updated_time, description,
+           user_id, source, run_id, run_link, status, status_message, signature, metrics, sha256, model_card)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
+          this.tenantId,
           v.name,
           version,
           v.time,
@@ -410,7 +460,7 @@ export class SqlRegistryStore implements RegistryStore {
     update: ModelVersionUpdate,
     time: number,
   ): Promise<ModelVersion> {
-    return this.db.transaction(modelLock(name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       const row = await this.requireVersion(tx, name, version);
       let status = row.status;
       let statusMessage = update.statusMessage ?? row.status_message;
@@ -443,8 +493,16 @@ export class SqlRegistryStore implements RegistryStore {
       }
       await tx.query(
         `UPDATE registered_model_versions SET description = ?, status = ?, status_message = ?, last_updated_time = ?
-         WHERE name = ? AND version = ?`,
-        [update.description ?? row.description, status, statusMessage, time, name, num(row.version)],
+         WHERE tenant_id = ? AND name = ? AND version = ?`,
+        [
+          update.description ?? row.description,
+          status,
+          statusMessage,
+          time,
+          this.tenantId,
+          name,
+          num(row.version),
+        ],
       );
       return (
         await this.hydrateVersions([await this.requireVersion(tx, name, version)], tx)
@@ -453,52 +511,61 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async deleteModelVersion(name: string, version: string, actor: string, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       const row = await this.requireVersion(tx, name, version);
       const v = num(row.version);
       for (const a of await tx.query<{ alias: string }>(
-        'SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias',
-        [name, v],
+        'SELECT alias FROM registered_model_aliases WHERE tenant_id = ? AND name = ? AND version = ? ORDER BY alias',
+        [this.tenantId, name, v],
       )) {
         await this.recordMove(tx, name, a.alias, v, null, actor, time);
       }
-      await tx.query('DELETE FROM registered_model_aliases WHERE name = ? AND version = ?', [name, v]);
-      await tx.query('DELETE FROM model_version_tags WHERE name = ? AND version = ?', [name, v]);
-      await tx.query('DELETE FROM registered_model_versions WHERE name = ? AND version = ?', [name, v]);
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [time, name]);
+      await tx.query(
+        'DELETE FROM registered_model_aliases WHERE tenant_id = ? AND name = ? AND version = ?',
+        [this.tenantId, name, v],
+      );
+      await tx.query('DELETE FROM model_version_tags WHERE tenant_id = ? AND name = ? AND version = ?', [
+        this.tenantId,
+        name,
+        v,
+      ]);
+      await tx.query(
+        'DELETE FROM registered_model_versions WHERE tenant_id = ? AND name = ? AND version = ?',
+        [this.tenantId, name, v],
+      );
+      await this.touchModel(tx, name, time);
     });
   }
 
   private async writeVersionTag(tx: SqlExecutor, name: string, version: number, tag: Tag): Promise<void> {
     await tx.query(
-      `INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value`,
-      [name, version, tag.key, tag.value],
+      `INSERT INTO model_version_tags (tenant_id, name, version, key, value) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, name, version, key) DO UPDATE SET value = excluded.value`,
+      [this.tenantId, name, version, tag.key, tag.value],
     );
   }
 
   async setModelVersionTag(name: string, version: string, tag: Tag, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       const row = await this.requireVersion(tx, name, version);
       await this.writeVersionTag(tx, name, num(row.version), tag);
       await tx.query(
-        'UPDATE registered_model_versions SET last_updated_time = ? WHERE name = ? AND version = ?',
-        [time, name, num(row.version)],
+        'UPDATE registered_model_versions SET last_updated_time = ? WHERE tenant_id = ? AND name = ? AND version = ?',
+        [time, this.tenantId, name, num(row.version)],
       );
     });
   }
 
   async deleteModelVersionTag(name: string, version: string, key: string, time: number): Promise<void> {
-    await this.db.transaction(modelLock(name), async (tx) => {
+    await this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       const row = await this.requireVersion(tx, name, version);
-      await tx.query('DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?', [
-        name,
-        num(row.version),
-        key,
-      ]);
       await tx.query(
-        'UPDATE registered_model_versions SET last_updated_time = ? WHERE name = ? AND version = ?',
-        [time, name, num(row.version)],
+        'DELETE FROM model_version_tags WHERE tenant_id = ? AND name = ? AND version = ? AND key = ?',
+        [this.tenantId, name, num(row.version), key],
+      );
+      await tx.query(
+        'UPDATE registered_model_versions SET last_updated_time = ? WHERE tenant_id = ? AND name = ? AND version = ?',
+        [time, this.tenantId, name, num(row.version)],
       );
     });
   }
@@ -507,8 +574,9 @@ export class SqlRegistryStore implements RegistryStore {
     const where = whereClause(this.db.dialect, VERSION_SEARCH, q.filter);
     const order = orderClause(VERSION_SEARCH, q.orderBy, 'v.name ASC, v.version DESC');
     const rows = await this.db.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM registered_model_versions v WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
-      [...where.params, ...order.params, q.maxResults + 1, q.offset],
+      `SELECT ${VERSION_COLUMNS} FROM registered_model_versions v WHERE v.tenant_id = ? AND ${where.sql}
+       ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
+      [this.tenantId, ...where.params, ...order.params, q.maxResults + 1, q.offset],
     );
     const items = await this.hydrateVersions(rows.slice(0, q.maxResults));
     return rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
@@ -530,14 +598,14 @@ export class SqlRegistryStore implements RegistryStore {
     time: number,
   ): Promise<AliasMove> {
     const [last] = await tx.query<{ at: number | string }>(
-      'SELECT at FROM registered_model_alias_history WHERE name = ? AND alias = ? ORDER BY id DESC LIMIT 1',
-      [name, alias],
+      'SELECT at FROM registered_model_alias_history WHERE tenant_id = ? AND name = ? AND alias = ? ORDER BY id DESC LIMIT 1',
+      [this.tenantId, name, alias],
     );
     const at = last === undefined ? time : Math.max(time, num(last.at));
     const [row] = await tx.query<HistoryRow>(
-      `INSERT INTO registered_model_alias_history (name, alias, from_version, to_version, actor, at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING ${HISTORY_COLUMNS}`,
-      [name, alias, from, to, actor, at],
+      `INSERT INTO registered_model_alias_history (tenant_id, name, alias, from_version, to_version, actor, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${HISTORY_COLUMNS}`,
+      [this.tenantId, name, alias, from, to, actor, at],
     );
     if (row === undefined) throw new KaleidoError('ERR_INTERNAL', 'the alias history insert returned no row');
     return toMove(row);
@@ -545,8 +613,8 @@ export class SqlRegistryStore implements RegistryStore {
 
   private async currentAlias(db: SqlExecutor, name: string, alias: string): Promise<number | undefined> {
     const [row] = await db.query<{ version: number | string }>(
-      'SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?',
-      [name, alias],
+      'SELECT version FROM registered_model_aliases WHERE tenant_id = ? AND name = ? AND alias = ?',
+      [this.tenantId, name, alias],
     );
     return row === undefined ? undefined : num(row.version);
   }
@@ -558,17 +626,17 @@ export class SqlRegistryStore implements RegistryStore {
     actor: string,
     time: number,
   ): Promise<AliasMove | undefined> {
-    return this.db.transaction(modelLock(name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       const row = await this.requireVersion(tx, name, version);
       const to = num(row.version);
       const from = await this.currentAlias(tx, name, alias);
       if (from === to) return undefined;
       await tx.query(
-        `INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)
-         ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version`,
-        [name, alias, to],
+        `INSERT INTO registered_model_aliases (tenant_id, name, alias, version) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, name, alias) DO UPDATE SET version = excluded.version`,
+        [this.tenantId, name, alias, to],
       );
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [time, name]);
+      await this.touchModel(tx, name, time);
       return this.recordMove(tx, name, alias, from ?? null, to, actor, time);
     });
   }
@@ -579,12 +647,16 @@ export class SqlRegistryStore implements RegistryStore {
     actor: string,
     time: number,
   ): Promise<AliasMove | undefined> {
-    return this.db.transaction(modelLock(name), async (tx) => {
+    return this.db.transaction(modelLock(this.tenantId, name), async (tx) => {
       await this.requireModel(tx, name);
       const from = await this.currentAlias(tx, name, alias);
       if (from === undefined) return undefined;
-      await tx.query('DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?', [name, alias]);
-      await tx.query('UPDATE registered_models SET last_updated_time = ? WHERE name = ?', [time, name]);
+      await tx.query('DELETE FROM registered_model_aliases WHERE tenant_id = ? AND name = ? AND alias = ?', [
+        this.tenantId,
+        name,
+        alias,
+      ]);
+      await this.touchModel(tx, name, time);
       return this.recordMove(tx, name, alias, from, null, actor, time);
     });
   }
@@ -596,9 +668,9 @@ export class SqlRegistryStore implements RegistryStore {
 
   async aliasAt(name: string, alias: string, at: number): Promise<string | undefined> {
     const [row] = await this.db.query<{ to_version: number | string | null }>(
-      `SELECT to_version FROM registered_model_alias_history WHERE name = ? AND alias = ? AND at <= ?
+      `SELECT to_version FROM registered_model_alias_history WHERE tenant_id = ? AND name = ? AND alias = ? AND at <= ?
        ORDER BY id DESC LIMIT 1`,
-      [name, alias, at],
+      [this.tenantId, name, alias, at],
     );
     return row === undefined ? undefined : optionalString(row.to_version);
   }
@@ -608,13 +680,14 @@ export class SqlRegistryStore implements RegistryStore {
     const rows =
       q.alias === undefined
         ? await this.db.query<HistoryRow>(
-            `SELECT ${HISTORY_COLUMNS} FROM registered_model_alias_history WHERE name = ? AND id > ? ORDER BY id LIMIT ?`,
-            [name, afterId, q.limit],
+            `SELECT ${HISTORY_COLUMNS} FROM registered_model_alias_history
+             WHERE tenant_id = ? AND name = ? AND id > ? ORDER BY id LIMIT ?`,
+            [this.tenantId, name, afterId, q.limit],
           )
         : await this.db.query<HistoryRow>(
             `SELECT ${HISTORY_COLUMNS} FROM registered_model_alias_history
-             WHERE name = ? AND alias = ? AND id > ? ORDER BY id LIMIT ?`,
-            [name, q.alias, afterId, q.limit],
+             WHERE tenant_id = ? AND name = ? AND alias = ? AND id > ? ORDER BY id LIMIT ?`,
+            [this.tenantId, name, q.alias, afterId, q.limit],
           );
     return rows.map(toMove);
   }

@@ -188,6 +188,83 @@ for (const [name, open] of Object.entries(backends)) {
       });
     });
 
+    it('users: insert, unique username across tenants, per-tenant get/list, disable, password', async () => {
+      f = await open();
+      await f.store.createTenant({ id: 'acme', name: 'Acme', createdAt: 10, disabledAt: null });
+      await f.store.createTenant({ id: 'globex', name: 'Globex', createdAt: 10, disabledAt: null });
+      const user = {
+        id: 'u1',
+        tenantId: 'acme',
+        username: 'alice@example.com',
+        passwordHash: 'scrypt$1',
+        role: 'analyst' as const,
+        createdAt: 100,
+        createdBy: 'k-admin',
+        passwordChangedAt: 100,
+        disabledAt: null,
+      };
+      await f.store.insertUser(user);
+      await expect(f.store.insertUser({ ...user, id: 'u2', tenantId: 'globex' })).rejects.toMatchObject({
+        code: 'ERR_ALREADY_EXISTS',
+      });
+      await expect(
+        f.store.insertUser({ ...user, id: 'u3', username: 'x', tenantId: 'nope' }),
+      ).rejects.toMatchObject({
+        code: 'ERR_NOT_FOUND',
+      });
+      await f.store.insertUser({ ...user, id: 'u4', username: 'bob', createdAt: 200 });
+      expect(await f.store.findUserByUsername('alice@example.com')).toEqual(user);
+      expect(await f.store.findUserByUsername('ALICE@example.com')).toBeUndefined();
+      expect(await f.store.getUser('globex', 'u1')).toBeUndefined();
+      expect((await f.store.listUsers('acme')).map((u) => u.id)).toEqual(['u1', 'u4']);
+      expect(await f.store.listUsers('globex')).toEqual([]);
+      expect(await f.store.setUserDisabled('globex', 'u1', 5)).toBe(false);
+      expect(await f.store.setUserDisabled('acme', 'u1', 500)).toBe(true);
+      expect((await f.store.getUser('acme', 'u1'))?.disabledAt).toBe(500);
+      expect(await f.store.setUserPassword('acme', 'u1', 'scrypt$2', 600)).toBe(true);
+      expect(await f.store.setUserPassword('globex', 'u1', 'scrypt$3', 600)).toBe(false);
+      const changed = await f.store.getUser('acme', 'u1');
+      expect([changed?.passwordHash, changed?.passwordChangedAt]).toEqual(['scrypt$2', 600]);
+    });
+
+    it('sessions: insert, find by hash, touch monotonic, revoke once, revoke all of a subject, purge', async () => {
+      f = await open();
+      const session = {
+        idHash: 'a'.repeat(64),
+        tenantId: 'acme',
+        subjectKind: 'user' as const,
+        subjectId: 'u1',
+        createdAt: 1000,
+        lastSeenAt: 1000,
+        expiresAt: 9000,
+        revokedAt: null,
+        sourceIp: '127.0.0.1',
+        userAgent: 'test',
+      };
+      await f.store.insertSession(session);
+      await f.store.insertSession({ ...session, idHash: 'b'.repeat(64) });
+      await f.store.insertSession({
+        ...session,
+        idHash: 'c'.repeat(64),
+        subjectKind: 'api_key',
+        expiresAt: 1500,
+      });
+      expect(await f.store.findSession('a'.repeat(64))).toEqual(session);
+      expect(await f.store.findSession('d'.repeat(64))).toBeUndefined();
+      await f.store.touchSession('a'.repeat(64), 3000);
+      await f.store.touchSession('a'.repeat(64), 2000);
+      expect((await f.store.findSession('a'.repeat(64)))?.lastSeenAt).toBe(3000);
+      expect(await f.store.revokeSession('a'.repeat(64), 4000)).toBe(true);
+      expect(await f.store.revokeSession('a'.repeat(64), 5000)).toBe(false);
+      expect((await f.store.findSession('a'.repeat(64)))?.revokedAt).toBe(4000);
+      // Only the live user session of u1 remains to revoke (the api_key one is another subject kind).
+      expect(await f.store.revokeSessionsOf('user', 'u1', 6000)).toBe(1);
+      expect((await f.store.findSession('c'.repeat(64)))?.revokedAt).toBeNull();
+      // Purge: ended (expired or revoked) before 4500 → a (revoked 4000) and c (expired 1500).
+      expect(await f.store.purgeSessions(4500)).toBe(2);
+      expect(await f.store.findSession('b'.repeat(64))).toBeDefined();
+    });
+
     it('refuses use after close', async () => {
       f = await open();
       const { store } = f;

@@ -12,8 +12,12 @@ import type {
   AuditLog,
   AuditOutcome,
   AuditQuery,
+  SessionRecord,
+  SessionStore,
   TenantRecord,
   TenantStore,
+  UserRecord,
+  UserStore,
 } from '../../core/ports/security.js';
 import type { Role, Scope } from '../../core/security/principal.js';
 import { metadataMigrations, type Migration } from './migrations.js';
@@ -23,6 +27,7 @@ import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.js';
 
 const KEYS_LOCK = 'kaleido.security.api_keys';
 const TENANTS_LOCK = 'kaleido.security.tenants';
+const USERS_LOCK = 'kaleido.security.users';
 const MAX_AUDIT_PAGE = 1000;
 
 export interface SqlSecurityStoreOptions {
@@ -79,6 +84,63 @@ interface AuditRow {
   [column: string]: unknown;
 }
 
+interface UserRow {
+  id: string;
+  tenant_id: string;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: number | string;
+  created_by: string;
+  password_changed_at: number | string;
+  disabled_at: number | string | null;
+  [column: string]: unknown;
+}
+
+interface SessionRow {
+  id_hash: string;
+  tenant_id: string;
+  subject_kind: string;
+  subject_id: string;
+  created_at: number | string;
+  last_seen_at: number | string;
+  expires_at: number | string;
+  revoked_at: number | string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  [column: string]: unknown;
+}
+
+const USER_COLUMNS =
+  'id, tenant_id, username, password_hash, role, created_at, created_by, password_changed_at, disabled_at';
+const SESSION_COLUMNS =
+  'id_hash, tenant_id, subject_kind, subject_id, created_at, last_seen_at, expires_at, revoked_at, source_ip, user_agent';
+
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  role: r.role as Role,
+  createdAt: num(r.created_at),
+  createdBy: r.created_by,
+  passwordChangedAt: num(r.password_changed_at),
+  disabledAt: numOrNull(r.disabled_at),
+});
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  tenantId: r.tenant_id,
+  subjectKind: r.subject_kind as SessionRecord['subjectKind'],
+  subjectId: r.subject_id,
+  createdAt: num(r.created_at),
+  lastSeenAt: num(r.last_seen_at),
+  expiresAt: num(r.expires_at),
+  revokedAt: numOrNull(r.revoked_at),
+  sourceIp: r.source_ip,
+  userAgent: r.user_agent,
+});
+
 const KEY_COLUMNS =
   'id, tenant_id, prefix, hash, name, role, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, revoked_by';
 const AUDIT_COLUMNS =
@@ -126,7 +188,7 @@ const toAudit = (r: AuditRow): AuditEntry => ({
   details: JSON.parse(r.details) as Record<string, unknown>,
 });
 
-export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
+export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog, UserStore, SessionStore {
   private readonly now: () => number;
   private readonly migrations: readonly Migration[];
   private closed = false;
@@ -280,6 +342,143 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog {
       await tx.query('UPDATE tenants SET disabled_at = ? WHERE id = ?', [disabledAt, id]);
       return true;
     });
+  }
+
+  // ---- Users ----
+
+  async insertUser(u: UserRecord): Promise<void> {
+    await this.db.transaction(USERS_LOCK, async (tx) => {
+      if ((await tx.query('SELECT 1 AS x FROM tenants WHERE id = ?', [u.tenantId])).length === 0) {
+        throw new KaleidoError('ERR_NOT_FOUND', `tenant "${u.tenantId}" not found`, {
+          details: { resource: 'tenant', id: u.tenantId },
+        });
+      }
+      const taken = await tx.query('SELECT 1 AS x FROM users WHERE id = ? OR username = ?', [
+        u.id,
+        u.username,
+      ]);
+      if (taken.length > 0) {
+        throw new KaleidoError('ERR_ALREADY_EXISTS', `a user named "${u.username}" already exists`, {
+          details: { resource: 'user', username: u.username },
+        });
+      }
+      await tx.query(`INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        u.id,
+        u.tenantId,
+        u.username,
+        u.passwordHash,
+        u.role,
+        u.createdAt,
+        u.createdBy,
+        u.passwordChangedAt,
+        u.disabledAt,
+      ]);
+    });
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`, [
+      username,
+    ]);
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  async getUser(tenantId: string, id: string): Promise<UserRecord | undefined> {
+    const [row] = await this.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ?`,
+      [tenantId, id],
+    );
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  async listUsers(tenantId: string): Promise<UserRecord[]> {
+    const rows = await this.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? ORDER BY created_at, id`,
+      [tenantId],
+    );
+    return rows.map(toUser);
+  }
+
+  async setUserDisabled(tenantId: string, id: string, disabledAt: number | null): Promise<boolean> {
+    return this.db.transaction(USERS_LOCK, async (tx) => {
+      const found = await tx.query('SELECT 1 AS x FROM users WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+      if (found.length === 0) return false;
+      await tx.query('UPDATE users SET disabled_at = ? WHERE tenant_id = ? AND id = ?', [
+        disabledAt,
+        tenantId,
+        id,
+      ]);
+      return true;
+    });
+  }
+
+  async setUserPassword(tenantId: string, id: string, passwordHash: string, at: number): Promise<boolean> {
+    return this.db.transaction(USERS_LOCK, async (tx) => {
+      const found = await tx.query('SELECT 1 AS x FROM users WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+      if (found.length === 0) return false;
+      await tx.query(
+        'UPDATE users SET password_hash = ?, password_changed_at = ? WHERE tenant_id = ? AND id = ?',
+        [passwordHash, at, tenantId, id],
+      );
+      return true;
+    });
+  }
+
+  // ---- Sessions ----
+
+  async insertSession(r: SessionRecord): Promise<void> {
+    await this.db.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      r.idHash,
+      r.tenantId,
+      r.subjectKind,
+      r.subjectId,
+      r.createdAt,
+      r.lastSeenAt,
+      r.expiresAt,
+      r.revokedAt,
+      r.sourceIp,
+      r.userAgent,
+    ]);
+  }
+
+  async findSession(idHash: string): Promise<SessionRecord | undefined> {
+    const [row] = await this.db.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id_hash = ?`,
+      [idHash],
+    );
+    return row === undefined ? undefined : toSession(row);
+  }
+
+  async touchSession(idHash: string, at: number): Promise<void> {
+    await this.db.query('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?', [
+      at,
+      idHash,
+      at,
+    ]);
+  }
+
+  async revokeSession(idHash: string, at: number): Promise<boolean> {
+    const rows = await this.db.query<{ id_hash: string }>(
+      'UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL RETURNING id_hash',
+      [at, idHash],
+    );
+    return rows.length > 0;
+  }
+
+  async revokeSessionsOf(kind: SessionRecord['subjectKind'], subjectId: string, at: number): Promise<number> {
+    const rows = await this.db.query<{ id_hash: string }>(
+      'UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL RETURNING id_hash',
+      [at, kind, subjectId],
+    );
+    return rows.length;
+  }
+
+  async purgeSessions(before: number): Promise<number> {
+    const rows = await this.db.query<{ id_hash: string }>(
+      'DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? RETURNING id_hash',
+      [before, before],
+    );
+    return rows.length;
   }
 
   // ---- Audit ----

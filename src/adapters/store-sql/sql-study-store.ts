@@ -7,6 +7,7 @@
  */
 import { KaleidoError } from '../../core/errors.js';
 import type { StudyPatch, StudyRecord, StudyState, StudyStore } from '../../core/ports/study-store.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import type { SqlClient, SqlValue } from './sql-client.js';
 import { decodeRecordJson, encodeRecordJson, placeholders } from './sql-training-job-store.js';
 
@@ -14,6 +15,7 @@ const LOCK = 'kaleido.studies';
 
 interface StudyRow {
   record: string;
+  tenant_id: string;
   [column: string]: unknown;
 }
 
@@ -22,9 +24,10 @@ export class SqlStudyStore implements StudyStore {
 
   async insert(study: StudyRecord): Promise<void> {
     await this.client.transaction(LOCK, async (tx) => {
+      const tenantId = study.tenantId ?? SYSTEM_TENANT;
       const taken = await tx.query<{ id: string; name: string }>(
-        'SELECT id, name FROM studies WHERE id = ? OR name = ?',
-        [study.id, study.name],
+        'SELECT id, name FROM studies WHERE id = ? OR (tenant_id = ? AND name = ?)',
+        [study.id, tenantId, study.name],
       );
       if (taken.length > 0) {
         const byName = taken.some((r) => r.name === study.name);
@@ -35,29 +38,46 @@ export class SqlStudyStore implements StudyStore {
         );
       }
       await tx.query(
-        'INSERT INTO studies (id, name, state, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?)',
-        [study.id, study.name, study.state, study.createdAt, study.updatedAt, encodeRecordJson(study)],
+        'INSERT INTO studies (id, tenant_id, name, state, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [
+          study.id,
+          tenantId,
+          study.name,
+          study.state,
+          study.createdAt,
+          study.updatedAt,
+          encodeRecordJson({ ...study, tenantId }),
+        ],
       );
     });
   }
 
-  async get(id: string): Promise<StudyRecord | undefined> {
-    const [row] = await this.client.query<StudyRow>('SELECT record FROM studies WHERE id = ?', [id]);
-    return row === undefined ? undefined : decodeRecordJson<StudyRecord>(row.record);
+  async get(id: string, tenantId?: string): Promise<StudyRecord | undefined> {
+    const [row] =
+      tenantId === undefined
+        ? await this.client.query<StudyRow>('SELECT tenant_id, record FROM studies WHERE id = ?', [id])
+        : await this.client.query<StudyRow>(
+            'SELECT tenant_id, record FROM studies WHERE id = ? AND tenant_id = ?',
+            [id, tenantId],
+          );
+    return row === undefined ? undefined : decodeStudy(row);
   }
 
-  async getByName(name: string): Promise<StudyRecord | undefined> {
-    const [row] = await this.client.query<StudyRow>('SELECT record FROM studies WHERE name = ?', [name]);
-    return row === undefined ? undefined : decodeRecordJson<StudyRecord>(row.record);
+  async getByName(name: string, tenantId: string = SYSTEM_TENANT): Promise<StudyRecord | undefined> {
+    const [row] = await this.client.query<StudyRow>(
+      'SELECT tenant_id, record FROM studies WHERE tenant_id = ? AND name = ?',
+      [tenantId, name],
+    );
+    return row === undefined ? undefined : decodeStudy(row);
   }
 
   async update(id: string, patch: StudyPatch, expectedState?: StudyState): Promise<StudyRecord> {
     return this.client.transaction(LOCK, async (tx) => {
-      const [row] = await tx.query<StudyRow>('SELECT record FROM studies WHERE id = ?', [id]);
+      const [row] = await tx.query<StudyRow>('SELECT tenant_id, record FROM studies WHERE id = ?', [id]);
       if (row === undefined) {
         throw new KaleidoError('ERR_NOT_FOUND', `no study ${id}`, { details: { id } });
       }
-      const study = decodeRecordJson<StudyRecord>(row.record);
+      const study = decodeStudy(row);
       if (expectedState !== undefined && study.state !== expectedState) {
         throw new KaleidoError('ERR_INVALID_STATE', `study ${id} is ${study.state}, not ${expectedState}`, {
           details: { id, state: study.state, expectedState },
@@ -67,6 +87,7 @@ export class SqlStudyStore implements StudyStore {
         ...study,
         ...patch,
         id: study.id,
+        tenantId: study.tenantId,
         name: study.name,
         spec: study.spec,
         createdAt: study.createdAt,
@@ -81,14 +102,31 @@ export class SqlStudyStore implements StudyStore {
     });
   }
 
-  async list(filter: { readonly states?: readonly StudyState[] } = {}): Promise<StudyRecord[]> {
+  async list(
+    filter: { readonly states?: readonly StudyState[]; readonly tenantId?: string } = {},
+  ): Promise<StudyRecord[]> {
     const states = filter.states;
     if (states !== undefined && states.length === 0) return [];
-    const where = states === undefined ? '' : ` WHERE state IN ${placeholders(states.length)}`;
+    const conditions: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.tenantId !== undefined) {
+      conditions.push('tenant_id = ?');
+      params.push(filter.tenantId);
+    }
+    if (states !== undefined) {
+      conditions.push(`state IN ${placeholders(states.length)}`);
+      params.push(...states);
+    }
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     const rows = await this.client.query<StudyRow>(
-      `SELECT record FROM studies${where} ORDER BY created_at, id`,
-      (states ?? []) as readonly SqlValue[],
+      `SELECT tenant_id, record FROM studies${where} ORDER BY created_at, id`,
+      params,
     );
-    return rows.map((r) => decodeRecordJson<StudyRecord>(r.record));
+    return rows.map(decodeStudy);
   }
+}
+
+/** The record, with its owner from the indexed column (rows written before 0201 lack it in the JSON). */
+function decodeStudy(row: StudyRow): StudyRecord {
+  return { ...decodeRecordJson<StudyRecord>(row.record), tenantId: row.tenant_id };
 }

@@ -4,6 +4,10 @@
  * Writes that must be all-or-nothing or that check before they write (experiment ids and names,
  * parameter immutability, batches) run in one transaction holding a named lock; the lock names
  * are per run where possible so unrelated runs log in parallel on PostgreSQL.
+ *
+ * Every query is restricted to the view's tenant: experiments by their `tenant_id`, runs through
+ * their experiment. Experiment ids stay platform-wide integers (MLflow's shape), so the id lock is
+ * shared; names are unique per tenant.
  */
 import { KaleidoError } from '../../core/errors.js';
 import {
@@ -24,6 +28,7 @@ import {
   type TrackingStore,
   type ViewType,
 } from '../../core/ports/tracking-store.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.js';
 import { orderClause, placeholders, whereClause, type SearchSchema } from './sql-search.js';
 
@@ -146,7 +151,14 @@ const toMetric = (r: MetricRow): Metric => ({
 });
 
 export class SqlTrackingStore implements TrackingStore {
-  constructor(private readonly client: () => SqlClient) {}
+  constructor(
+    private readonly client: () => SqlClient,
+    readonly tenantId: string = SYSTEM_TENANT,
+  ) {}
+
+  forTenant(tenantId: string): SqlTrackingStore {
+    return tenantId === this.tenantId ? this : new SqlTrackingStore(this.client, tenantId);
+  }
 
   private get db(): SqlClient {
     return this.client();
@@ -160,8 +172,8 @@ export class SqlTrackingStore implements TrackingStore {
     db: SqlExecutor = this.db,
   ): Promise<Experiment[]> {
     const rows = await db.query<ExperimentRow>(
-      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments e WHERE ${where}`,
-      params,
+      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments e WHERE e.tenant_id = ? AND (${where})`,
+      [this.tenantId, ...params],
     );
     return this.hydrateExperiments(rows, db);
   }
@@ -188,7 +200,10 @@ export class SqlTrackingStore implements TrackingStore {
 
   async createExperiment(e: NewExperiment): Promise<Experiment> {
     return this.db.transaction(EXPERIMENT_LOCK, async (tx) => {
-      const taken = await tx.query('SELECT 1 AS x FROM experiments WHERE name = ?', [e.name]);
+      const taken = await tx.query('SELECT 1 AS x FROM experiments WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        e.name,
+      ]);
       if (taken.length > 0) {
         throw new KaleidoError('ERR_ALREADY_EXISTS', `an experiment named "${e.name}" already exists`, {
           details: { resource: 'experiment', name: e.name },
@@ -201,9 +216,9 @@ export class SqlTrackingStore implements TrackingStore {
       const location =
         typeof e.artifactLocation === 'function' ? e.artifactLocation(String(id)) : e.artifactLocation;
       await tx.query(
-        `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-        [id, e.name, location, LifecycleStage.ACTIVE, e.time, e.time],
+        `INSERT INTO experiments (experiment_id, tenant_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [id, this.tenantId, e.name, location, LifecycleStage.ACTIVE, e.time, e.time],
       );
       for (const t of e.tags) {
         await tx.query(
@@ -219,19 +234,34 @@ export class SqlTrackingStore implements TrackingStore {
 
   async ensureDefaultExperiment(artifactLocation: string, time: number): Promise<Experiment> {
     return this.db.transaction(EXPERIMENT_LOCK, async (tx) => {
-      // DO NOTHING on any conflict: id 0 or the name may already be in use.
-      await tx.query(
-        `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-         VALUES (0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [DEFAULT_EXPERIMENT_NAME, artifactLocation, LifecycleStage.ACTIVE, time, time],
-      );
+      if (this.tenantId === SYSTEM_TENANT) {
+        // DO NOTHING on any conflict: id 0 or the name may already be in use.
+        await tx.query(
+          `INSERT INTO experiments (experiment_id, tenant_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+           VALUES (0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+          [this.tenantId, DEFAULT_EXPERIMENT_NAME, artifactLocation, LifecycleStage.ACTIVE, time, time],
+        );
+      }
       const found = await this.experimentsWhere(
         'e.experiment_id = 0 OR e.name = ?',
         [DEFAULT_EXPERIMENT_NAME],
         tx,
       );
       found.sort((a, b) => Number(a.experimentId) - Number(b.experimentId));
-      return found[0] as Experiment;
+      if (found[0] !== undefined) return found[0];
+      // Id 0 is the system tenant's Default; another tenant's Default gets the next free id (its
+      // artifact location names that id, not 0).
+      const [max] = await tx.query<{ m: number | string | null }>(
+        'SELECT MAX(experiment_id) AS m FROM experiments',
+      );
+      const id = max?.m === null || max?.m === undefined ? 1 : num(max.m) + 1;
+      const location = artifactLocation.replace(/\/0$/, `/${id}`);
+      await tx.query(
+        `INSERT INTO experiments (experiment_id, tenant_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [id, this.tenantId, DEFAULT_EXPERIMENT_NAME, location, LifecycleStage.ACTIVE, time, time],
+      );
+      return (await this.experimentsWhere('e.experiment_id = ?', [id], tx))[0] as Experiment;
     });
   }
 
@@ -251,9 +281,9 @@ export class SqlTrackingStore implements TrackingStore {
     const order = orderClause(EXPERIMENT_SEARCH, q.orderBy, 'e.creation_time DESC, e.experiment_id DESC');
     const rows = await this.db.query<ExperimentRow>(
       `SELECT ${EXPERIMENT_COLUMNS} FROM experiments e
-       WHERE e.lifecycle_stage IN (${placeholders(stages.length)}) AND ${where.sql}
+       WHERE e.tenant_id = ? AND e.lifecycle_stage IN (${placeholders(stages.length)}) AND ${where.sql}
        ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
-      [...stages, ...where.params, ...order.params, q.maxResults + 1, q.offset],
+      [this.tenantId, ...stages, ...where.params, ...order.params, q.maxResults + 1, q.offset],
     );
     return this.page(
       await this.hydrateExperiments(rows.slice(0, q.maxResults)),
@@ -272,8 +302,8 @@ export class SqlTrackingStore implements TrackingStore {
       id === undefined
         ? []
         : await tx.query<ExperimentRow>(
-            `SELECT ${EXPERIMENT_COLUMNS} FROM experiments e WHERE e.experiment_id = ?`,
-            [id],
+            `SELECT ${EXPERIMENT_COLUMNS} FROM experiments e WHERE e.tenant_id = ? AND e.experiment_id = ?`,
+            [this.tenantId, id],
           );
     const row = rows[0];
     if (row === undefined) throw notFound('experiment', experimentId);
@@ -284,7 +314,10 @@ export class SqlTrackingStore implements TrackingStore {
     await this.db.transaction(EXPERIMENT_LOCK, async (tx) => {
       const row = await this.requireExperiment(tx, experimentId);
       if (row.name === newName) return;
-      const taken = await tx.query('SELECT 1 AS x FROM experiments WHERE name = ?', [newName]);
+      const taken = await tx.query('SELECT 1 AS x FROM experiments WHERE tenant_id = ? AND name = ?', [
+        this.tenantId,
+        newName,
+      ]);
       if (taken.length > 0) {
         throw new KaleidoError('ERR_ALREADY_EXISTS', `an experiment named "${newName}" already exists`, {
           details: { resource: 'experiment', name: newName },
@@ -364,7 +397,11 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   private async runRow(db: SqlExecutor, runId: string): Promise<RunRow | undefined> {
-    const rows = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_id = ?`, [runId]);
+    const rows = await db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
+       WHERE r.run_id = ? AND e.tenant_id = ?`,
+      [runId, this.tenantId],
+    );
     return rows[0];
   }
 
@@ -391,7 +428,8 @@ export class SqlTrackingStore implements TrackingStore {
           },
         );
       }
-      if ((await this.runRow(tx, r.runId)) !== undefined) {
+      // Run ids are platform-wide (the service draws them at random): checked across tenants.
+      if ((await tx.query('SELECT 1 AS x FROM runs WHERE run_id = ?', [r.runId])).length > 0) {
         throw new KaleidoError('ERR_ALREADY_EXISTS', `run ${r.runId} already exists`, {
           details: { resource: 'run', id: r.runId },
         });
@@ -548,9 +586,10 @@ export class SqlTrackingStore implements TrackingStore {
     const rows = await this.db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs r
        WHERE r.experiment_id IN (${placeholders(ids.length)}) AND r.lifecycle_stage IN (${placeholders(stages.length)})
+         AND r.experiment_id IN (SELECT x.experiment_id FROM experiments x WHERE x.tenant_id = ?)
          AND ${where.sql}
        ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
-      [...ids, ...stages, ...where.params, ...order.params, q.maxResults + 1, q.offset],
+      [...ids, ...stages, this.tenantId, ...where.params, ...order.params, q.maxResults + 1, q.offset],
     );
     return this.page(await this.hydrateRuns(rows.slice(0, q.maxResults)), rows.length > q.maxResults, q);
   }

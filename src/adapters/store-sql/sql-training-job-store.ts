@@ -13,6 +13,7 @@ import type {
   TrainingJobState,
   TrainingJobStore,
 } from '../../core/ports/training-jobs.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import type { SqlClient, SqlValue } from './sql-client.js';
 
 const LOCK = 'kaleido.training_jobs';
@@ -40,10 +41,16 @@ export function decodeRecordJson<T>(text: string): T {
 }
 
 /** `(?, ?, …)` with one placeholder per value, for IN lists. */
+/** The record, with its owner from the indexed column (rows written before 0201 lack it in the JSON). */
+function decodeJob(row: JobRow): TrainingJobRecord {
+  return { ...decodeRecordJson<TrainingJobRecord>(row.record), tenantId: row.tenant_id };
+}
+
 export const placeholders = (n: number): string => `(${new Array<string>(n).fill('?').join(', ')})`;
 
 interface JobRow {
   record: string;
+  tenant_id: string;
   [column: string]: unknown;
 }
 
@@ -57,18 +64,23 @@ export class SqlTrainingJobStore implements TrainingJobStore {
           details: { id: job.id },
         });
       }
-      await tx.query('INSERT INTO training_jobs (id, state, created_at, record) VALUES (?, ?, ?, ?)', [
-        job.id,
-        job.state,
-        job.createdAt,
-        encodeRecordJson(job),
-      ]);
+      const tenantId = job.tenantId ?? SYSTEM_TENANT;
+      await tx.query(
+        'INSERT INTO training_jobs (id, tenant_id, state, created_at, record) VALUES (?, ?, ?, ?, ?)',
+        [job.id, tenantId, job.state, job.createdAt, encodeRecordJson({ ...job, tenantId })],
+      );
     });
   }
 
-  async get(id: string): Promise<TrainingJobRecord | undefined> {
-    const [row] = await this.client.query<JobRow>('SELECT record FROM training_jobs WHERE id = ?', [id]);
-    return row === undefined ? undefined : decodeRecordJson<TrainingJobRecord>(row.record);
+  async get(id: string, tenantId?: string): Promise<TrainingJobRecord | undefined> {
+    const [row] =
+      tenantId === undefined
+        ? await this.client.query<JobRow>('SELECT tenant_id, record FROM training_jobs WHERE id = ?', [id])
+        : await this.client.query<JobRow>(
+            'SELECT tenant_id, record FROM training_jobs WHERE id = ? AND tenant_id = ?',
+            [id, tenantId],
+          );
+    return row === undefined ? undefined : decodeJob(row);
   }
 
   async update(
@@ -79,11 +91,11 @@ export class SqlTrainingJobStore implements TrainingJobStore {
     // Read, check and write in one transaction holding the jobs' lock: two writers (two
     // processes, or a cancel racing a worker's exit) cannot both move a job out of one state.
     return this.client.transaction(LOCK, async (tx) => {
-      const [row] = await tx.query<JobRow>('SELECT record FROM training_jobs WHERE id = ?', [id]);
+      const [row] = await tx.query<JobRow>('SELECT tenant_id, record FROM training_jobs WHERE id = ?', [id]);
       if (row === undefined) {
         throw new KaleidoError('ERR_NOT_FOUND', `no training job ${id}`, { details: { id } });
       }
-      const job = decodeRecordJson<TrainingJobRecord>(row.record);
+      const job = decodeJob(row);
       if (expectedState !== undefined && job.state !== expectedState) {
         throw new KaleidoError(
           'ERR_INVALID_STATE',
@@ -97,6 +109,7 @@ export class SqlTrainingJobStore implements TrainingJobStore {
         ...job,
         ...patch,
         id: job.id,
+        tenantId: job.tenantId,
         spec: job.spec,
         createdAt: job.createdAt,
       };
@@ -109,14 +122,26 @@ export class SqlTrainingJobStore implements TrainingJobStore {
     });
   }
 
-  async list(filter: { readonly states?: readonly TrainingJobState[] } = {}): Promise<TrainingJobRecord[]> {
+  async list(
+    filter: { readonly states?: readonly TrainingJobState[]; readonly tenantId?: string } = {},
+  ): Promise<TrainingJobRecord[]> {
     const states = filter.states;
     if (states !== undefined && states.length === 0) return [];
-    const where = states === undefined ? '' : ` WHERE state IN ${placeholders(states.length)}`;
+    const conditions: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.tenantId !== undefined) {
+      conditions.push('tenant_id = ?');
+      params.push(filter.tenantId);
+    }
+    if (states !== undefined) {
+      conditions.push(`state IN ${placeholders(states.length)}`);
+      params.push(...states);
+    }
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     const rows = await this.client.query<JobRow>(
-      `SELECT record FROM training_jobs${where} ORDER BY created_at, id`,
-      (states ?? []) as readonly SqlValue[],
+      `SELECT tenant_id, record FROM training_jobs${where} ORDER BY created_at, id`,
+      params,
     );
-    return rows.map((r) => decodeRecordJson<TrainingJobRecord>(r.record));
+    return rows.map(decodeJob);
   }
 }

@@ -49,6 +49,11 @@ export interface DatasetSchema {
   readonly fileField: string | null;
   /** Numeric or vector fields used as tabular features, in order. */
   readonly featureFields: readonly string[];
+  /**
+   * Sensitive attributes (e.g. a demographic group column) that fairness is measured across;
+   * absent when none was declared. Never a default feature (see RegisterDatasetRequest).
+   */
+  readonly sensitiveAttributes?: readonly string[];
 }
 
 /** A problem with one row: `line` is 1-based in the uploaded file; `path` names a file in FILES sets. */
@@ -129,6 +134,12 @@ export interface RegisterDatasetRequest {
   readonly fileField?: string;
   /** Default: every number/vector field other than the label (when there is no text/file field). */
   readonly featureFields?: readonly string[];
+  /**
+   * Columns holding a sensitive attribute (string, number or boolean values; at most 50 distinct
+   * values each). Fairness evaluations slice by them. They are left out of the default feature
+   * set; name one in `featureFields` to train on it anyway. Rows may leave the value empty.
+   */
+  readonly sensitiveAttributes?: readonly string[];
   /** 'reject' (default): any bad row fails the registration. 'skip': bad rows are listed and left out. */
   readonly badRows?: 'reject' | 'skip';
   readonly split?: Partial<DatasetSplitSpec>;
@@ -142,7 +153,14 @@ export interface DatasetSplitIndices {
   readonly test: readonly number[];
 }
 
+/**
+ * A store is one tenant's view: names are per tenant, and another tenant's data set answers
+ * exactly like a missing one. The view an adapter hands out first is the `system` tenant's.
+ */
 export interface DatasetStore {
+  readonly tenantId: string;
+  /** The same store, restricted to `tenantId`. */
+  forTenant(tenantId: string): DatasetStore;
   /** Parses, validates and stores a new version (or returns the identical existing one). */
   register(request: RegisterDatasetRequest): Promise<DatasetVersion>;
   /** A version, or the latest when `version` is omitted; ERR_NOT_FOUND if absent. */

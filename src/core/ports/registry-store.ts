@@ -124,7 +124,16 @@ export interface AliasHistoryQuery {
   readonly limit: number;
 }
 
+/**
+ * A store is a view of one tenant: registered models carry the tenant, versions, tags, aliases and
+ * the alias history inherit it, and model names are unique per tenant (two tenants may both have a
+ * model "spam", with separate version numbers and aliases). Another tenant's model is answered
+ * exactly like a missing one. The view an adapter hands out first is the `system` tenant's.
+ */
 export interface RegistryStore {
+  readonly tenantId: string;
+  /** The same store, restricted to `tenantId`. */
+  forTenant(tenantId: string): RegistryStore;
   /** ERR_ALREADY_EXISTS when the name is taken. */
   createRegisteredModel(m: NewRegisteredModel): Promise<RegisteredModel>;
   getRegisteredModel(name: string): Promise<RegisteredModel | undefined>;

@@ -155,7 +155,16 @@ export interface RunBatch {
   readonly tags: readonly Tag[];
 }
 
+/**
+ * A store is a view of one tenant: every query it runs is restricted to `tenantId` (experiments
+ * carry the tenant; runs, params, metrics and tags inherit it from their experiment), and names are
+ * unique per tenant. Another tenant's experiment or run is answered exactly like a missing one.
+ * The view an adapter hands out first is the `system` tenant's; `forTenant` gives the others.
+ */
 export interface TrackingStore {
+  readonly tenantId: string;
+  /** The same store, restricted to `tenantId` (a well-formed tenant id; see core/security). */
+  forTenant(tenantId: string): TrackingStore;
   /** ERR_ALREADY_EXISTS when the name is taken (deleted experiments keep their name). */
   createExperiment(e: NewExperiment): Promise<Experiment>;
   /**

@@ -59,6 +59,8 @@ export interface TrainingJobResult {
 
 export interface TrainingJobRecord {
   readonly id: string;
+  /** The owner; absent on insert means the `system` tenant. Stores always return it. */
+  readonly tenantId?: string;
   readonly state: TrainingJobState;
   readonly spec: TrainingJobSpec;
   /** Wall-clock milliseconds since the Unix epoch. */
@@ -75,20 +77,27 @@ export interface TrainingJobRecord {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-export type TrainingJobPatch = Partial<Omit<TrainingJobRecord, 'id' | 'spec' | 'createdAt'>>;
+export type TrainingJobPatch = Partial<Omit<TrainingJobRecord, 'id' | 'tenantId' | 'spec' | 'createdAt'>>;
 
 export interface TrainingJobStore {
   /** ERR_ALREADY_EXISTS when the id is taken. */
   insert(job: TrainingJobRecord): Promise<void>;
-  get(id: string): Promise<TrainingJobRecord | undefined>;
+  /** With `tenantId`, only that tenant's job (another tenant's answers undefined, like a missing one). */
+  get(id: string, tenantId?: string): Promise<TrainingJobRecord | undefined>;
   /**
    * Applies `patch` and returns the new record; ERR_NOT_FOUND for an unknown id. With
    * `expectedState`, the update only happens if the job is in that state (else ERR_INVALID_STATE),
    * so two writers cannot both move a job out of the same state (compare-and-set).
    */
   update(id: string, patch: TrainingJobPatch, expectedState?: TrainingJobState): Promise<TrainingJobRecord>;
-  /** Jobs ordered by createdAt, then id; optionally only those in `states`. */
-  list(filter?: { readonly states?: readonly TrainingJobState[] }): Promise<TrainingJobRecord[]>;
+  /**
+   * Jobs ordered by createdAt, then id; optionally only those in `states` and of `tenantId`
+   * (without it: every tenant's, for the service's own recovery after a restart).
+   */
+  list(filter?: {
+    readonly states?: readonly TrainingJobState[];
+    readonly tenantId?: string;
+  }): Promise<TrainingJobRecord[]>;
 }
 
 export interface HeadPublisher {

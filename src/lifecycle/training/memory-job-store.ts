@@ -9,6 +9,7 @@ import type {
   TrainingJobState,
   TrainingJobStore,
 } from '../../core/ports/training-jobs.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 
 const copy = (r: TrainingJobRecord): TrainingJobRecord => Object.freeze(structuredClone(r));
 
@@ -21,12 +22,12 @@ export class InMemoryTrainingJobStore implements TrainingJobStore {
         details: { id: job.id },
       });
     }
-    this.jobs.set(job.id, copy(job));
+    this.jobs.set(job.id, copy({ ...job, tenantId: job.tenantId ?? SYSTEM_TENANT }));
   }
 
-  async get(id: string): Promise<TrainingJobRecord | undefined> {
+  async get(id: string, tenantId?: string): Promise<TrainingJobRecord | undefined> {
     const job = this.jobs.get(id);
-    return job === undefined ? undefined : copy(job);
+    return job === undefined || (tenantId !== undefined && job.tenantId !== tenantId) ? undefined : copy(job);
   }
 
   async update(
@@ -47,14 +48,24 @@ export class InMemoryTrainingJobStore implements TrainingJobStore {
         },
       );
     }
-    const next = copy({ ...job, ...patch, id: job.id, spec: job.spec, createdAt: job.createdAt });
+    const next = copy({
+      ...job,
+      ...patch,
+      id: job.id,
+      tenantId: job.tenantId,
+      spec: job.spec,
+      createdAt: job.createdAt,
+    });
     this.jobs.set(id, next);
     return copy(next);
   }
 
-  async list(filter: { readonly states?: readonly TrainingJobState[] } = {}): Promise<TrainingJobRecord[]> {
+  async list(
+    filter: { readonly states?: readonly TrainingJobState[]; readonly tenantId?: string } = {},
+  ): Promise<TrainingJobRecord[]> {
     return [...this.jobs.values()]
       .filter((j) => filter.states === undefined || filter.states.includes(j.state))
+      .filter((j) => filter.tenantId === undefined || j.tenantId === filter.tenantId)
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(copy);
   }

@@ -17,6 +17,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { ErrorCatalog, KaleidoError, isKaleidoError, type ErrorCode } from '../../core/errors.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
+import { servingModelName } from '../../core/security/tenancy.js';
 import type { ArtifactStore } from '../../core/ports/artifact-store.js';
 import {
   TrainingJobState,
@@ -68,6 +70,11 @@ export interface SubmitTrainingJob {
   /** Export the trained head to this model when the job succeeds (needs a publisher). */
   readonly publish?: PublishTarget;
   readonly description?: string;
+  /**
+   * The owner (default: the system tenant). A tenant's published model is served under its
+   * tenant-qualified name (core/security/tenancy.ts `servingModelName`).
+   */
+  readonly tenantId?: string;
 }
 
 export interface TrainingJobsOptions {
@@ -151,16 +158,22 @@ export class TrainingJobs {
         details: { field: 'publish' },
       });
     }
+    const tenantId = request.tenantId ?? SYSTEM_TENANT;
+    const publish =
+      request.publish === undefined
+        ? undefined
+        : { ...request.publish, modelName: servingModelName(tenantId, request.publish.modelName) };
     const bytes = encodeTrainingData(request.data);
     const key = dataKey(createHash('sha256').update(bytes).digest('hex'));
     if ((await this.artifacts.stat(key)) === undefined) await this.artifacts.put(key, bytes);
     const job: TrainingJobRecord = {
       id: this.newId(),
+      tenantId,
       state: TrainingJobState.QUEUED,
       spec: {
         dataKey: key,
         config,
-        ...(request.publish === undefined ? {} : { publish: request.publish }),
+        ...(publish === undefined ? {} : { publish }),
         ...(request.description === undefined ? {} : { description: request.description }),
       },
       createdAt: this.now(),
@@ -178,14 +191,19 @@ export class TrainingJobs {
     return job;
   }
 
-  async get(id: string): Promise<TrainingJobRecord> {
-    const job = await this.store.get(id);
+  /** With `tenantId`, another tenant's job is not found (exactly like a missing one). */
+  async get(id: string, tenantId?: string): Promise<TrainingJobRecord> {
+    const job = await this.store.get(id, tenantId);
     if (job === undefined)
       throw new KaleidoError('ERR_NOT_FOUND', `no training job ${id}`, { details: { id } });
     return job;
   }
 
-  list(filter?: { readonly states?: readonly TrainingJobState[] }): Promise<TrainingJobRecord[]> {
+  /** Jobs, optionally of some states and of one tenant (without `tenantId`: every tenant's). */
+  list(filter?: {
+    readonly states?: readonly TrainingJobState[];
+    readonly tenantId?: string;
+  }): Promise<TrainingJobRecord[]> {
     return this.store.list(filter);
   }
 
@@ -231,8 +249,8 @@ export class TrainingJobs {
   }
 
   /** Cancels a queued or running job (a running worker is terminated). ERR_INVALID_STATE when finished. */
-  async cancel(id: string): Promise<TrainingJobRecord> {
-    const job = await this.get(id);
+  async cancel(id: string, tenantId?: string): Promise<TrainingJobRecord> {
+    const job = await this.get(id, tenantId);
     if (isFinishedJobState(job.state)) {
       throw new KaleidoError('ERR_INVALID_STATE', `training job ${id} is already ${job.state}`, {
         details: { id, state: job.state },

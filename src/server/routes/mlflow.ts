@@ -22,6 +22,7 @@ import type { Experiment, Run, RunInfo, Tag } from '../../core/ports/tracking-st
 import type { RegistryService } from '../../lifecycle/registry.js';
 import type { TrackingService } from '../../lifecycle/tracking.js';
 import { fromFastifyError } from '../errors.js';
+import { requestTenant } from '../request-tenant.js';
 
 export const MLFLOW_PREFIX = '/api/2.0/mlflow';
 
@@ -229,7 +230,12 @@ function bodyObject(request: FastifyRequest, maxDepth: number): Record<string, u
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-type Handler = (args: Args, request: FastifyRequest) => Promise<Record<string, unknown>>;
+/** The services of the caller's tenant: every handler reads and writes only through these. */
+interface TenantServices {
+  readonly tracking: TrackingService;
+  readonly registry: RegistryService;
+}
+type Handler = (args: Args, s: TenantServices, request: FastifyRequest) => Promise<Record<string, unknown>>;
 
 /** Registers the MLflow routes (call once; the lead wires it into buildApp). */
 export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRouteDeps): Promise<void> {
@@ -261,7 +267,15 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
                 : request.method === 'DELETE'
                   ? { ...query, ...bodyObject(request, maxDepth) }
                   : bodyObject(request, maxDepth);
-            const result = await handler(new Args(fields), request);
+            // Every experiment, run and registered model belongs to a tenant: the handler gets the
+            // caller's tenant's services, so another tenant's ids and names answer "not found"
+            // and searches are restricted in the query (before paging), not filtered after.
+            const tenantId = requestTenant(request);
+            const services: TenantServices = {
+              tracking: tracking.forTenant(tenantId),
+              registry: registry.forTenant(tenantId),
+            };
+            const result = await handler(new Args(fields), services, request);
             return reply.type('application/json; charset=utf-8').send(JSON.stringify(result));
           },
         });
@@ -269,22 +283,22 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
       const runIdOf = (a: Args): unknown => a.first('run_id', 'run_uuid');
 
       // ---- experiments ----
-      route(['POST'], '/experiments/create', async (a) => {
-        const e = await tracking.createExperiment({
+      route(['POST'], '/experiments/create', async (a, s) => {
+        const e = await s.tracking.createExperiment({
           name: a.get('name'),
           artifactLocation: a.get('artifact_location'),
           tags: a.get('tags'),
         });
         return { experiment_id: e.experimentId };
       });
-      route(['GET'], '/experiments/get', async (a) => ({
-        experiment: experimentJson(await tracking.getExperiment(a.get('experiment_id'))),
+      route(['GET'], '/experiments/get', async (a, s) => ({
+        experiment: experimentJson(await s.tracking.getExperiment(a.get('experiment_id'))),
       }));
-      route(['GET'], '/experiments/get-by-name', async (a) => ({
-        experiment: experimentJson(await tracking.getExperimentByName(a.get('experiment_name'))),
+      route(['GET'], '/experiments/get-by-name', async (a, s) => ({
+        experiment: experimentJson(await s.tracking.getExperimentByName(a.get('experiment_name'))),
       }));
-      route(['POST', 'GET'], '/experiments/search', async (a) => {
-        const page = await tracking.searchExperiments({
+      route(['POST', 'GET'], '/experiments/search', async (a, s) => {
+        const page = await s.tracking.searchExperiments({
           filter: a.get('filter'),
           orderBy: a.list('order_by'),
           viewType: a.get('view_type'),
@@ -296,26 +310,26 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
           ...(page.nextPageToken === undefined ? {} : { next_page_token: page.nextPageToken }),
         };
       });
-      route(['POST'], '/experiments/delete', async (a) => {
-        await tracking.deleteExperiment(a.get('experiment_id'));
+      route(['POST'], '/experiments/delete', async (a, s) => {
+        await s.tracking.deleteExperiment(a.get('experiment_id'));
         return {};
       });
-      route(['POST'], '/experiments/restore', async (a) => {
-        await tracking.restoreExperiment(a.get('experiment_id'));
+      route(['POST'], '/experiments/restore', async (a, s) => {
+        await s.tracking.restoreExperiment(a.get('experiment_id'));
         return {};
       });
-      route(['POST'], '/experiments/update', async (a) => {
-        await tracking.renameExperiment(a.get('experiment_id'), a.get('new_name'));
+      route(['POST'], '/experiments/update', async (a, s) => {
+        await s.tracking.renameExperiment(a.get('experiment_id'), a.get('new_name'));
         return {};
       });
-      route(['POST'], '/experiments/set-experiment-tag', async (a) => {
-        await tracking.setExperimentTag(a.get('experiment_id'), a.get('key'), a.get('value'));
+      route(['POST'], '/experiments/set-experiment-tag', async (a, s) => {
+        await s.tracking.setExperimentTag(a.get('experiment_id'), a.get('key'), a.get('value'));
         return {};
       });
 
       // ---- runs ----
-      route(['POST'], '/runs/create', async (a) => {
-        const run = await tracking.createRun({
+      route(['POST'], '/runs/create', async (a, s) => {
+        const run = await s.tracking.createRun({
           experimentId: a.get('experiment_id'),
           runName: a.get('run_name'),
           userId: a.get('user_id'),
@@ -324,25 +338,25 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
         });
         return { run: runJson(run) };
       });
-      route(['GET'], '/runs/get', async (a) => ({ run: runJson(await tracking.getRun(runIdOf(a))) }));
-      route(['POST'], '/runs/update', async (a) => {
-        const info = await tracking.updateRun(runIdOf(a), {
+      route(['GET'], '/runs/get', async (a, s) => ({ run: runJson(await s.tracking.getRun(runIdOf(a))) }));
+      route(['POST'], '/runs/update', async (a, s) => {
+        const info = await s.tracking.updateRun(runIdOf(a), {
           status: a.get('status'),
           endTime: a.get('end_time'),
           runName: a.get('run_name'),
         });
         return { run_info: runInfoJson(info) };
       });
-      route(['POST'], '/runs/delete', async (a) => {
-        await tracking.deleteRun(runIdOf(a));
+      route(['POST'], '/runs/delete', async (a, s) => {
+        await s.tracking.deleteRun(runIdOf(a));
         return {};
       });
-      route(['POST'], '/runs/restore', async (a) => {
-        await tracking.restoreRun(runIdOf(a));
+      route(['POST'], '/runs/restore', async (a, s) => {
+        await s.tracking.restoreRun(runIdOf(a));
         return {};
       });
-      route(['POST', 'GET'], '/runs/search', async (a) => {
-        const page = await tracking.searchRuns({
+      route(['POST', 'GET'], '/runs/search', async (a, s) => {
+        const page = await s.tracking.searchRuns({
           experimentIds: a.list('experiment_ids'),
           filter: a.get('filter'),
           orderBy: a.list('order_by'),
@@ -355,8 +369,8 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
           ...(page.nextPageToken === undefined ? {} : { next_page_token: page.nextPageToken }),
         };
       });
-      route(['POST'], '/runs/log-metric', async (a) => {
-        await tracking.logMetric(runIdOf(a), {
+      route(['POST'], '/runs/log-metric', async (a, s) => {
+        await s.tracking.logMetric(runIdOf(a), {
           key: a.get('key'),
           value: a.get('value'),
           timestamp: a.get('timestamp'),
@@ -364,28 +378,28 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
         });
         return {};
       });
-      route(['POST'], '/runs/log-parameter', async (a) => {
-        await tracking.logParam(runIdOf(a), a.get('key'), a.get('value'));
+      route(['POST'], '/runs/log-parameter', async (a, s) => {
+        await s.tracking.logParam(runIdOf(a), a.get('key'), a.get('value'));
         return {};
       });
-      route(['POST'], '/runs/log-batch', async (a) => {
-        await tracking.logBatch(runIdOf(a), {
+      route(['POST'], '/runs/log-batch', async (a, s) => {
+        await s.tracking.logBatch(runIdOf(a), {
           metrics: a.get('metrics'),
           params: a.get('params'),
           tags: a.get('tags'),
         });
         return {};
       });
-      route(['POST'], '/runs/set-tag', async (a) => {
-        await tracking.setTag(runIdOf(a), a.get('key'), a.get('value'));
+      route(['POST'], '/runs/set-tag', async (a, s) => {
+        await s.tracking.setTag(runIdOf(a), a.get('key'), a.get('value'));
         return {};
       });
-      route(['POST'], '/runs/delete-tag', async (a) => {
-        await tracking.deleteTag(runIdOf(a), a.get('key'));
+      route(['POST'], '/runs/delete-tag', async (a, s) => {
+        await s.tracking.deleteTag(runIdOf(a), a.get('key'));
         return {};
       });
-      route(['GET'], '/metrics/get-history', async (a) => {
-        const page = await tracking.getMetricHistory(runIdOf(a), a.get('metric_key'), {
+      route(['GET'], '/metrics/get-history', async (a, s) => {
+        const page = await s.tracking.getMetricHistory(runIdOf(a), a.get('metric_key'), {
           maxResults: a.get('max_results'),
           pageToken: a.get('page_token'),
         });
@@ -401,20 +415,20 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
       });
 
       // ---- registered models ----
-      route(['POST'], '/registered-models/create', async (a) => ({
+      route(['POST'], '/registered-models/create', async (a, s) => ({
         registered_model: registeredModelJson(
-          await registry.createRegisteredModel({
+          await s.registry.createRegisteredModel({
             name: a.get('name'),
             description: a.get('description'),
             tags: a.get('tags'),
           }),
         ),
       }));
-      route(['GET'], '/registered-models/get', async (a) => ({
-        registered_model: registeredModelJson(await registry.getRegisteredModel(a.get('name'))),
+      route(['GET'], '/registered-models/get', async (a, s) => ({
+        registered_model: registeredModelJson(await s.registry.getRegisteredModel(a.get('name'))),
       }));
-      route(['GET', 'POST'], '/registered-models/search', async (a) => {
-        const page = await registry.searchRegisteredModels({
+      route(['GET', 'POST'], '/registered-models/search', async (a, s) => {
+        const page = await s.registry.searchRegisteredModels({
           filter: a.get('filter'),
           orderBy: a.list('order_by'),
           maxResults: a.get('max_results'),
@@ -425,41 +439,41 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
           ...(page.nextPageToken === undefined ? {} : { next_page_token: page.nextPageToken }),
         };
       });
-      route(['PATCH', 'POST'], '/registered-models/update', async (a) => ({
+      route(['PATCH', 'POST'], '/registered-models/update', async (a, s) => ({
         registered_model: registeredModelJson(
-          await registry.updateRegisteredModel(a.get('name'), { description: a.get('description') }),
+          await s.registry.updateRegisteredModel(a.get('name'), { description: a.get('description') }),
         ),
       }));
-      route(['DELETE', 'POST'], '/registered-models/delete', async (a, request) => {
-        await registry.deleteRegisteredModel(a.get('name'), actor(request));
+      route(['DELETE', 'POST'], '/registered-models/delete', async (a, s, request) => {
+        await s.registry.deleteRegisteredModel(a.get('name'), actor(request));
         return {};
       });
-      route(['POST'], '/registered-models/set-tag', async (a) => {
-        await registry.setRegisteredModelTag(a.get('name'), a.get('key'), a.get('value'));
+      route(['POST'], '/registered-models/set-tag', async (a, s) => {
+        await s.registry.setRegisteredModelTag(a.get('name'), a.get('key'), a.get('value'));
         return {};
       });
-      route(['DELETE', 'POST'], '/registered-models/delete-tag', async (a) => {
-        await registry.deleteRegisteredModelTag(a.get('name'), a.get('key'));
+      route(['DELETE', 'POST'], '/registered-models/delete-tag', async (a, s) => {
+        await s.registry.deleteRegisteredModelTag(a.get('name'), a.get('key'));
         return {};
       });
-      route(['POST', 'GET'], '/registered-models/get-latest-versions', async (a) => ({
-        model_versions: (await registry.getLatestVersions(a.get('name'))).map(modelVersionJson),
+      route(['POST', 'GET'], '/registered-models/get-latest-versions', async (a, s) => ({
+        model_versions: (await s.registry.getLatestVersions(a.get('name'))).map(modelVersionJson),
       }));
-      route(['POST'], '/registered-models/alias', async (a, request) => {
-        await registry.setAlias(a.get('name'), a.get('alias'), a.get('version'), actor(request));
+      route(['POST'], '/registered-models/alias', async (a, s, request) => {
+        await s.registry.setAlias(a.get('name'), a.get('alias'), a.get('version'), actor(request));
         return {};
       });
-      route(['DELETE'], '/registered-models/alias', async (a, request) => {
-        await registry.deleteAlias(a.get('name'), a.get('alias'), actor(request));
+      route(['DELETE'], '/registered-models/alias', async (a, s, request) => {
+        await s.registry.deleteAlias(a.get('name'), a.get('alias'), actor(request));
         return {};
       });
-      route(['GET'], '/registered-models/alias', async (a) => ({
+      route(['GET'], '/registered-models/alias', async (a, s) => ({
         model_version: modelVersionJson(
-          await registry.getModelVersionByAlias(a.get('name'), a.get('alias'), a.get('at')),
+          await s.registry.getModelVersionByAlias(a.get('name'), a.get('alias'), a.get('at')),
         ),
       }));
-      route(['GET'], '/registered-models/alias/history', async (a) => {
-        const page = await registry.aliasHistory(a.get('name'), {
+      route(['GET'], '/registered-models/alias/history', async (a, s) => {
+        const page = await s.registry.aliasHistory(a.get('name'), {
           alias: a.get('alias'),
           maxResults: a.get('max_results'),
           pageToken: a.get('page_token'),
@@ -471,9 +485,9 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
       });
 
       // ---- model versions ----
-      route(['POST'], '/model-versions/create', async (a) => ({
+      route(['POST'], '/model-versions/create', async (a, s) => ({
         model_version: modelVersionJson(
-          await registry.createModelVersion({
+          await s.registry.createModelVersion({
             name: a.get('name'),
             source: a.get('source'),
             runId: a.get('run_id'),
@@ -489,32 +503,32 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
           }),
         ),
       }));
-      route(['GET'], '/model-versions/get', async (a) => ({
-        model_version: modelVersionJson(await registry.getModelVersion(a.get('name'), a.get('version'))),
+      route(['GET'], '/model-versions/get', async (a, s) => ({
+        model_version: modelVersionJson(await s.registry.getModelVersion(a.get('name'), a.get('version'))),
       }));
-      route(['PATCH', 'POST'], '/model-versions/update', async (a) => ({
+      route(['PATCH', 'POST'], '/model-versions/update', async (a, s) => ({
         model_version: modelVersionJson(
-          await registry.updateModelVersion(a.get('name'), a.get('version'), {
+          await s.registry.updateModelVersion(a.get('name'), a.get('version'), {
             description: a.get('description'),
             status: a.get('status'),
             statusMessage: a.get('status_message'),
           }),
         ),
       }));
-      route(['DELETE', 'POST'], '/model-versions/delete', async (a, request) => {
-        await registry.deleteModelVersion(a.get('name'), a.get('version'), actor(request));
+      route(['DELETE', 'POST'], '/model-versions/delete', async (a, s, request) => {
+        await s.registry.deleteModelVersion(a.get('name'), a.get('version'), actor(request));
         return {};
       });
-      route(['POST'], '/model-versions/set-tag', async (a) => {
-        await registry.setModelVersionTag(a.get('name'), a.get('version'), a.get('key'), a.get('value'));
+      route(['POST'], '/model-versions/set-tag', async (a, s) => {
+        await s.registry.setModelVersionTag(a.get('name'), a.get('version'), a.get('key'), a.get('value'));
         return {};
       });
-      route(['DELETE', 'POST'], '/model-versions/delete-tag', async (a) => {
-        await registry.deleteModelVersionTag(a.get('name'), a.get('version'), a.get('key'));
+      route(['DELETE', 'POST'], '/model-versions/delete-tag', async (a, s) => {
+        await s.registry.deleteModelVersionTag(a.get('name'), a.get('version'), a.get('key'));
         return {};
       });
-      route(['GET', 'POST'], '/model-versions/search', async (a) => {
-        const page = await registry.searchModelVersions({
+      route(['GET', 'POST'], '/model-versions/search', async (a, s) => {
+        const page = await s.registry.searchModelVersions({
           filter: a.get('filter'),
           orderBy: a.list('order_by'),
           maxResults: a.get('max_results'),
@@ -525,8 +539,8 @@ export async function registerMlflowRoutes(app: FastifyInstance, deps: MlflowRou
           ...(page.nextPageToken === undefined ? {} : { next_page_token: page.nextPageToken }),
         };
       });
-      route(['GET'], '/model-versions/get-download-uri', async (a) => ({
-        artifact_uri: (await registry.getModelVersion(a.get('name'), a.get('version'))).source,
+      route(['GET'], '/model-versions/get-download-uri', async (a, s) => ({
+        artifact_uri: (await s.registry.getModelVersion(a.get('name'), a.get('version'))).source,
       }));
     },
     { prefix: MLFLOW_PREFIX },

@@ -3,6 +3,9 @@
  * (binary_tensor_data, model_repository, statistics, model_configuration, schedule_policy,
  * classification). Facts: shared/reference/oip-v2.md. JSON on the wire is snake_case.
  */
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
+import { tenantViews, type TenantAliasResolver } from '../../serving/tenant-view.js';
+import { requestTenant } from '../request-tenant.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KaleidoError } from '../../core/errors.js';
 import {
@@ -13,7 +16,12 @@ import {
   parseJsonLimited,
   splitBinaryBody,
 } from '../../core/oip/index.js';
-import type { InferRequest, ModelStatistics, StatDuration } from '../../core/ports/inference.js';
+import type {
+  InferenceService,
+  InferRequest,
+  ModelStatistics,
+  StatDuration,
+} from '../../core/ports/inference.js';
 import type { AppDeps } from '../app.js';
 
 type ModelParams = { model: string; version?: string };
@@ -74,6 +82,19 @@ function controlBody(request: FastifyRequest, maxDepth: number): Record<string, 
 
 export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { service, options } = deps;
+  // Model routes see the caller's tenant's view: another tenant's trained models answer exactly
+  // like missing ones, and `model@alias` resolves in the caller's own registry.
+  const registry = deps.lifecycle?.registry;
+  const resolveAlias: TenantAliasResolver | undefined =
+    registry === undefined
+      ? undefined
+      : (t, model, alias) => registry.forTenant(t).resolveVersion(model, alias);
+  const viewOf = tenantViews(service, resolveAlias);
+  const tenantService = (request: FastifyRequest): InferenceService => {
+    // A route the operator opened (no principal although the edge is on) sees platform-wide models.
+    const principal = (request as { principal?: unknown }).principal;
+    return viewOf(principal === null ? SYSTEM_TENANT : requestTenant(request));
+  };
 
   app.get('/v2/health/live', async (_req, reply) =>
     json(reply, service.isLive() ? 200 : 503, { live: service.isLive() }),
@@ -85,13 +106,13 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
   app.get('/v2', async (_req, reply) => json(reply, 200, service.serverMetadata()));
 
   // KServe's non-standard list of models: every model in the repositories with its state.
-  app.get('/v2/models', async (_req, reply) => {
-    const index = await service.repositoryIndex(false);
+  app.get('/v2/models', async (request, reply) => {
+    const index = await tenantService(request).repositoryIndex(false);
     return json(reply, 200, { models: [...new Set(index.map((e) => e.name))] });
   });
 
   const metadata = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    const m = service.modelMetadata(request.params.model, request.params.version);
+    const m = tenantService(request).modelMetadata(request.params.model, request.params.version);
     return json(reply, 200, { ...m, ...(m.properties ? {} : {}) });
   };
   app.get('/v2/models/:model', metadata);
@@ -99,20 +120,22 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
 
   const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const { model, version } = request.params;
-    const r = service.modelReady(model, version);
+    const r = tenantService(request).modelReady(model, version);
     return json(reply, r ? 200 : 400, { name: model, ...(version ? { version } : {}), ready: r });
   };
   app.get('/v2/models/:model/ready', ready);
   app.get('/v2/models/:model/versions/:version/ready', ready);
 
   const config = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) =>
-    json(reply, 200, service.modelConfig(request.params.model, request.params.version));
+    json(reply, 200, tenantService(request).modelConfig(request.params.model, request.params.version));
   app.get('/v2/models/:model/config', config);
   app.get('/v2/models/:model/versions/:version/config', config);
 
   const stats = async (request: FastifyRequest<{ Params: Partial<ModelParams> }>, reply: FastifyReply) =>
     json(reply, 200, {
-      model_stats: service.modelStatistics(request.params.model, request.params.version).map(statsToJson),
+      model_stats: tenantService(request)
+        .modelStatistics(request.params.model, request.params.version)
+        .map(statsToJson),
     });
   app.get('/v2/models/stats', stats);
   app.get('/v2/models/:model/stats', stats);
@@ -139,7 +162,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
       if (headerLength === 0) {
         // Raw binary request: the whole body is the single input of a batch-1 request.
         rawMode = true;
-        const meta = service.modelMetadata(model, version);
+        const meta = tenantService(request).modelMetadata(model, version);
         if (meta.inputs.length !== 1) {
           throw new KaleidoError(
             'ERR_BAD_REQUEST',
@@ -149,7 +172,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
         // Triton's batch-1 rule: for a batching model the batch dimension is 1, not a variable
         // dimension, so `dims: [-1]` (full shape [-1, -1]) still has one variable dimension.
         const input = meta.inputs[0]!;
-        const maxBatchSize = service.modelConfig(model, version).max_batch_size;
+        const maxBatchSize = tenantService(request).modelConfig(model, version).max_batch_size;
         const batched = typeof maxBatchSize === 'number' && maxBatchSize > 0 && input.shape.length > 0;
         const shape = batched ? [1, ...input.shape.slice(1)] : input.shape;
         decoded = { parameters: {}, inputs: [decodeRawInput(body, { ...input, shape })] };
@@ -169,7 +192,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
       ...(decoded.outputs ? { outputs: decoded.outputs } : {}),
       ...(request.kaleidoAbort ? { signal: request.kaleidoAbort.signal } : {}),
     };
-    const response = await service.infer(req);
+    const response = await tenantService(request).infer(req);
     const perOutput = new Map((decoded.outputs ?? []).map((o) => [o.name, o.parameters?.binary_data]));
     const binaryDefault = rawMode || decoded.binaryDataOutput === true;
     const { json: out, chunks } = encodeInferResponse(response, {
@@ -196,7 +219,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
     if (body.ready !== undefined && typeof body.ready !== 'boolean') {
       throw new KaleidoError('ERR_VALIDATION', '"ready" must be a boolean', { details: { field: 'ready' } });
     }
-    const index = await service.repositoryIndex(body.ready === true);
+    const index = await tenantService(request).repositoryIndex(body.ready === true);
     return json(
       reply,
       200,
@@ -234,7 +257,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
         details: { field: 'parameters.config' },
       });
     }
-    await service.loadModel(
+    await tenantService(request).loadModel(
       request.params.model,
       p.config !== undefined ? { config: p.config as string } : {},
     );
@@ -242,7 +265,7 @@ export async function registerOipRoutes(app: FastifyInstance, deps: AppDeps): Pr
   });
   app.post<{ Params: { model: string } }>('/v2/repository/models/:model/unload', async (request, reply) => {
     controlBody(request, options.maxJsonDepth);
-    await service.unloadModel(request.params.model);
+    await tenantService(request).unloadModel(request.params.model);
     return json(reply, 200, {});
   });
 }
