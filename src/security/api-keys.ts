@@ -218,6 +218,27 @@ export class ApiKeyService {
     };
   }
 
+  /**
+   * The principal of a stored key that is still usable (not revoked, not expired, tenant enabled),
+   * without its secret: for sessions signed in with this key, re-checked on every request.
+   */
+  async activePrincipal(tenantId: string, id: string): Promise<Principal | undefined> {
+    const record = await this.store.getApiKey(tenantId, id);
+    if (record === undefined || record.revokedAt !== null) return undefined;
+    if (record.expiresAt !== null && record.expiresAt <= this.now()) return undefined;
+    if (this.tenants !== undefined) {
+      const tenant = await this.tenants.getTenant(record.tenantId);
+      if (tenant === undefined || tenant.disabledAt !== null) return undefined;
+    }
+    return {
+      kind: 'api_key',
+      subject: record.id,
+      tenantId: record.tenantId,
+      role: record.role,
+      scopes: record.scopes,
+    };
+  }
+
   async revoke(tenantId: string, id: string, by: string): Promise<void> {
     const found = await this.store.revokeApiKey(tenantId, id, this.now(), by);
     this.memo.delete(id);

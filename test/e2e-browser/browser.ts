@@ -1,13 +1,14 @@
 /**
  * Browser plumbing for the console's end-to-end tests: the console build, Debian's Chromium
- * driven by playwright-core (never a downloaded browser), axe-core checks and screenshots.
+ * driven by playwright-core (never a downloaded browser), axe-core checks, screenshots, and
+ * signing in through the console's form (servers run with auth.mode=required).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT } from '../helpers/kaleido-server.js';
+import { REPO_ROOT, TEST_ADMIN_KEY } from '../helpers/kaleido-server.js';
 
 export const WEB_DIR = join(REPO_ROOT, 'web');
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'docs', 'images');
@@ -84,4 +85,95 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage, animations: 'disabled' });
   return path;
+}
+
+/** A console user's credentials, or an API key (the bootstrap admin key signs in too). */
+export type ConsoleCredentials =
+  { readonly username: string; readonly password: string } | { readonly apiKey: string };
+
+/**
+ * Creates a console user through the admin API (as `adminKey`, default the test servers' admin
+ * key) and returns its credentials for `signIn`.
+ */
+export async function createConsoleUser(
+  server: { readonly httpUrl: string },
+  user: {
+    readonly username: string;
+    readonly password: string;
+    readonly role: string;
+    readonly tenant?: string;
+  },
+  adminKey: string = TEST_ADMIN_KEY,
+): Promise<{ username: string; password: string }> {
+  const res = await fetch(`${server.httpUrl}/v1/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(user),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating user ${user.username}: ${res.status} ${await res.text()}`);
+  return { username: user.username, password: user.password };
+}
+
+/**
+ * Signs in through the console's form, as a person would: opens the console (at `path`, default
+ * "/"), opens the form if the page did not already ask, picks the method, types, submits, and
+ * waits for "Signed in as …". The session cookie then belongs to the page's browser context, so
+ * every later page of that context is signed in. Throws with the form's message when refused.
+ */
+export async function signIn(
+  page: Page,
+  server: { readonly httpUrl: string },
+  creds: ConsoleCredentials,
+  path = '/',
+): Promise<void> {
+  await page.goto(`${server.httpUrl}${path}`);
+  const form = page.getByRole('form', { name: 'Sign in' });
+  // The page's first calls may open the form by themselves (401) at any moment: click the top
+  // bar's closed toggle only while the form is not shown, and tolerate losing that race.
+  const toggle = page.getByRole('button', { name: 'Sign in', expanded: false });
+  const until = Date.now() + 20_000;
+  while (!(await form.isVisible())) {
+    if (Date.now() > until) {
+      const bar = await page
+        .locator('header')
+        .first()
+        .innerText()
+        .catch(() => '?');
+      throw new Error(`the sign-in form did not open on ${path}; top bar: ${bar}`);
+    }
+    if (await toggle.isVisible()) await toggle.click({ timeout: 1000 }).catch(() => undefined);
+    await page.waitForTimeout(250);
+  }
+  if ('apiKey' in creds) {
+    await form.getByRole('radio', { name: 'API key' }).check();
+    await form.getByRole('textbox', { name: 'API key' }).fill(creds.apiKey);
+  } else {
+    await form.getByRole('radio', { name: 'Username and password' }).check();
+    await form.getByLabel('Username', { exact: true }).fill(creds.username);
+    await form.getByLabel('Password', { exact: true }).fill(creds.password);
+  }
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  // Polled from Node: the console's CSP (rightly) forbids the in-page eval waitForFunction uses. The
+  // form may already show "the server asked you to sign in" from the page's first calls: only
+  // "Signed in as" or a different message, once the button is back, ends the wait.
+  const signedIn = page.getByTestId('signed-in-as');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (await signedIn.isVisible()) return;
+    const submit = form.getByRole('button', { name: 'Sign in' });
+    const alert = form.getByRole('alert');
+    if ((await submit.isVisible()) && (await alert.isVisible())) {
+      const text = (await alert.textContent()) ?? '';
+      if (!/asked you to sign in/.test(text)) throw new Error(`sign-in refused: ${text}`);
+    }
+    if (Date.now() > deadline) throw new Error('sign-in did not finish within 30 s');
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Signs out with the top bar's button and waits until the console shows "Sign in" again. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
 }

@@ -59,6 +59,66 @@ export interface TenantStore {
   setTenantDisabled(id: string, disabledAt: number | null): Promise<boolean>;
 }
 
+// ---- Console users and browser sessions ----
+
+/** A console user: signs in with a username and password. The password is stored only as a hash. */
+export interface UserRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Unique across all tenants (the login form asks for no tenant). */
+  readonly username: string;
+  /** scrypt, self-describing (`scrypt$N$r$p$salt$hash`). */
+  readonly passwordHash: string;
+  readonly role: Role;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly passwordChangedAt: number;
+  readonly disabledAt: number | null;
+}
+
+export interface UserStore {
+  /** ERR_ALREADY_EXISTS for a taken id or username, ERR_NOT_FOUND for an unknown tenant. */
+  insertUser(record: UserRecord): Promise<void>;
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  getUser(tenantId: string, id: string): Promise<UserRecord | undefined>;
+  /** Oldest first. */
+  listUsers(tenantId: string): Promise<UserRecord[]>;
+  /** False if unknown. */
+  setUserDisabled(tenantId: string, id: string, disabledAt: number | null): Promise<boolean>;
+  /** False if unknown. */
+  setUserPassword(tenantId: string, id: string, passwordHash: string, at: number): Promise<boolean>;
+}
+
+/** A server-side browser session. The cookie's secret is stored only as its SHA-256. */
+export interface SessionRecord {
+  /** hex SHA-256 of the cookie value. */
+  readonly idHash: string;
+  readonly tenantId: string;
+  /** What signed in: a console user or an API key (whose id is `subjectId`). */
+  readonly subjectKind: 'user' | 'api_key';
+  readonly subjectId: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  /** Absolute end, whatever the activity. */
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly sourceIp: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface SessionStore {
+  insertSession(record: SessionRecord): Promise<void>;
+  findSession(idHash: string): Promise<SessionRecord | undefined>;
+  /** Moves last_seen_at forward (never back). */
+  touchSession(idHash: string, at: number): Promise<void>;
+  /** True when a live session was revoked by this call. */
+  revokeSession(idHash: string, at: number): Promise<boolean>;
+  /** Revokes every live session of one subject (password reset, user disabled); the count revoked. */
+  revokeSessionsOf(subjectKind: SessionRecord['subjectKind'], subjectId: string, at: number): Promise<number>;
+  /** Deletes sessions that ended before `before` (expired or revoked); the count deleted. */
+  purgeSessions(before: number): Promise<number>;
+}
+
 // ---- Audit ----
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';

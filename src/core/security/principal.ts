@@ -37,6 +37,8 @@ export const ResourceType = {
   LEDGER: 'ledger',
   TENANT: 'tenant',
   AUDIT_LOG: 'audit_log',
+  /** Console users (username + password) of a tenant. */
+  USER: 'user',
 } as const;
 export type ResourceType = (typeof ResourceType)[keyof typeof ResourceType];
 export const RESOURCE_TYPES: readonly ResourceType[] = Object.values(ResourceType);
@@ -58,11 +60,12 @@ export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export type Scope = `${ResourceType | '*'}:${Action | '*'}`;
 export const SCOPE = /^(\*|[a-z_]+):(\*|[a-z]+)$/;
 
-export type PrincipalKind = 'api_key' | 'jwt' | 'anonymous';
+/** `user`: a console user signed in with a password (through a browser session). */
+export type PrincipalKind = 'api_key' | 'jwt' | 'user' | 'anonymous';
 
 export interface Principal {
   readonly kind: PrincipalKind;
-  /** Stable id of the caller: the API key id, the JWT `sub`, or "anonymous". */
+  /** Stable id of the caller: the API key id, the JWT `sub`, the user id, or "anonymous". */
   readonly subject: string;
   readonly tenantId: string;
   readonly role: Role;

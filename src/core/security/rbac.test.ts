@@ -37,6 +37,7 @@ const TABLE = `
   admin       ledger         x . . . . .
   admin       tenant         x x x x . .
   admin       audit_log      x . . . . .
+  admin       user           x x x . . .
   maintainer  model          x x x x x .
   maintainer  model_version  x x x x x .
   maintainer  deployment     x . . . x .
@@ -47,6 +48,7 @@ const TABLE = `
   maintainer  ledger         x . . . . .
   maintainer  tenant         . . . . . .
   maintainer  audit_log      . . . . . .
+  maintainer  user           . . . . . .
   operator    model          x . . . x x
   operator    model_version  x . . . x x
   operator    deployment     x x x x x x
@@ -57,6 +59,7 @@ const TABLE = `
   operator    ledger         x . . . . .
   operator    tenant         . . . . . .
   operator    audit_log      . . . . . .
+  operator    user           . . . . . .
   analyst     model          x . . . x .
   analyst     model_version  x . . . x .
   analyst     deployment     x . . . x .
@@ -67,6 +70,7 @@ const TABLE = `
   analyst     ledger         x . . . . .
   analyst     tenant         . . . . . .
   analyst     audit_log      . . . . . .
+  analyst     user           . . . . . .
   service     model          x . . . x .
   service     model_version  x . . . x .
   service     deployment     x . . . x .
@@ -77,6 +81,7 @@ const TABLE = `
   service     ledger         . . . . . .
   service     tenant         . . . . . .
   service     audit_log      . . . . . .
+  service     user           . . . . . .
 `;
 
 const principal = (role: Role, tenantId = 'acme', scopes: readonly Scope[] = []): Principal => ({
@@ -106,7 +111,7 @@ describe('RBAC table (role × action × resource)', () => {
   it('covers every role, resource and action exactly once', () => {
     expect(ROLES).toEqual(['admin', 'maintainer', 'operator', 'analyst', 'service']);
     expect(ACTIONS).toEqual(['read', 'create', 'update', 'delete', 'infer', 'operate']);
-    expect(RESOURCE_TYPES).toHaveLength(10);
+    expect(RESOURCE_TYPES).toHaveLength(11);
     expect(cells.size).toBe(ROLES.length * RESOURCE_TYPES.length * ACTIONS.length);
   });
 
@@ -156,6 +161,7 @@ describe('tenant isolation', () => {
     expect(authorize(root, 'create', { type: 'tenant', tenantId: 'globex' }).allowed).toBe(true);
     expect(authorize(root, 'create', { type: 'api_key', tenantId: 'globex' }).allowed).toBe(true);
     expect(authorize(root, 'read', { type: 'audit_log', tenantId: 'globex' }).allowed).toBe(true);
+    expect(authorize(root, 'update', { type: 'user', tenantId: 'globex' }).allowed).toBe(true);
     for (const type of [
       'model',
       'model_version',

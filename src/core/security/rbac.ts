@@ -30,6 +30,9 @@ export const RESOURCE_ACTIONS: Readonly<Record<ResourceType, readonly Action[]>>
   tenant: ['read', 'create', 'update', 'delete'],
   // Written only by the audit hook; nobody edits or deletes history through the API.
   audit_log: ['read'],
+  // Disabling a user or resetting a password is "update"; users are never deleted (the audit
+  // trail names them).
+  user: ['read', 'create', 'update'],
 };
 
 /**
@@ -77,7 +80,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, Grants>> = {
 };
 
 /** Resource types the system tenant's admins may reach in other tenants. */
-const CROSS_TENANT_ADMIN: ReadonlySet<ResourceType> = new Set(['tenant', 'api_key', 'audit_log']);
+const CROSS_TENANT_ADMIN: ReadonlySet<ResourceType> = new Set(['tenant', 'api_key', 'audit_log', 'user']);
 
 /** The object being acted on. `tenantId` is the owner (for a tenant: its own id). */
 export interface ResourceRef {

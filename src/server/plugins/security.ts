@@ -5,7 +5,14 @@
  * administrative actions. Everything is denied unless a rule allows it.
  *
  * Order per request (all in onRequest, before the body is read, so refusals are cheap):
- *   CORS preflight → headers → per-IP limit → authenticate → per-key/per-tenant limits → authorize.
+ *   CORS preflight → headers → per-IP limit → authenticate → per-key/per-tenant limits → CSRF
+ *   (cookie sessions only) → authorize.
+ *
+ * Credentials: `Authorization: Bearer <API key | JWT>` (API clients, the CLI, gRPC through
+ * `authenticateBearer`), or the console's `kaleido_session` cookie. A cookie-authenticated unsafe
+ * request (POST/PUT/PATCH/DELETE) must carry the session's X-CSRF-Token and, when the browser
+ * sends Origin or Referer, come from this host (or a trusted origin). Bearer requests carry no
+ * ambient credential, so they need neither.
  *
  * Routes declare what they do: `{ config: { security: { action: 'infer', resource: 'model' } } }`.
  * A route without a declaration (and not open, and not covered by `routeSecurity`) is refused:
@@ -15,6 +22,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { KaleidoError } from '../../core/errors.js';
 import type { AuditLog, JwtVerifier, RateLimitStore } from '../../core/ports/security.js';
 import type { Action, Principal, ResourceType } from '../../core/security/principal.js';
+import {
+  cookieValue,
+  csrfMatches,
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  type ResolvedSession,
+} from '../../security/sessions.js';
 import { isAction, isResourceType } from '../../core/security/principal.js';
 import { authorize, authorizeType, denialError, type ResourceRef } from '../../core/security/rbac.js';
 import { validatePolicy, type TokenBucketPolicy } from '../../core/security/token-bucket.js';
@@ -24,6 +38,11 @@ export interface RouteSecurity {
   readonly resource: ResourceType;
   /** Write an audit entry even for a non-administrative action (reads of the audit log, say). */
   readonly audit?: boolean;
+  /**
+   * Any authenticated caller may use the route (its own session, sign-out): authentication, rate
+   * limits and CSRF still apply, the RBAC table is not consulted. action/resource name it in audits.
+   */
+  readonly anyPrincipal?: boolean;
 }
 
 export type AuthMode = 'required' | 'open-inference';
@@ -43,6 +62,14 @@ export interface SecurityPluginOptions {
   readonly apiKeys: ApiKeyVerifier;
   /** Bearer tokens that are not API keys go here; without it they are refused. */
   readonly jwt?: JwtVerifier;
+  /** Browser sessions (the `kaleido_session` cookie); without it cookies are ignored. */
+  readonly sessions?: {
+    resolve(token: string): Promise<ResolvedSession>;
+    /** Origins besides the request's own host accepted on cookie-authenticated unsafe requests. */
+    readonly trustedOrigins?: readonly string[];
+    /** Set-Cookie attribute Secure (default true). */
+    readonly secureCookie?: boolean;
+  };
   /** Route URLs (as registered, e.g. "/v2/health/live") that need no credential. */
   readonly openRoutes?: readonly string[];
   /** Tenant of anonymous callers in open-inference mode (default "default"). */
@@ -95,13 +122,102 @@ declare module 'fastify' {
      */
     authorizeResource(action: Action, resource: ResourceRef): void;
     securityResource: ResourceRef | null;
+    /** The browser session when the request was authenticated by its cookie. */
+    authSession: (ResolvedSession & { readonly token: string }) | null;
   }
 }
 
+/** Verifiers for `authenticateBearer`. */
+export interface BearerVerifiers {
+  readonly apiKeys: ApiKeyVerifier;
+  readonly jwt?: JwtVerifier;
+}
+
+/**
+ * THE bearer check, shared by the HTTP edge and the gRPC server: `authorization` is the value of
+ * an HTTP Authorization header or of gRPC "authorization" metadata. Returns undefined when it is
+ * absent or empty (the caller decides whether anonymous is allowed); the principal for a valid
+ * API key or JWT; otherwise throws ERR_UNAUTHENTICATED with one generic message (the reason goes
+ * to `onFailure`, for the operator's log, never to the caller). A JWT without a Kaleido role
+ * throws ERR_PERMISSION_DENIED; an unreachable JWKS, ERR_UNAVAILABLE.
+ */
+export async function authenticateBearer(
+  authorization: string | undefined,
+  verifiers: BearerVerifiers,
+  onFailure?: (reason: string) => void,
+): Promise<Principal | undefined> {
+  if (authorization === undefined || authorization === '') return undefined;
+  const m = /^Bearer +(\S+)$/i.exec(authorization);
+  if (m === null) {
+    onFailure?.('malformed authorization header');
+    throw new KaleidoError(
+      'ERR_UNAUTHENTICATED',
+      'the Authorization header must be "Bearer <API key or token>"',
+      {
+        details: { challenge: 'invalid_request' },
+      },
+    );
+  }
+  const token = m[1] as string;
+  try {
+    if (token.startsWith('kal_')) return await verifiers.apiKeys.verify(token);
+    if (verifiers.jwt !== undefined && token.split('.').length === 3)
+      return await verifiers.jwt.verify(token);
+    throw new KaleidoError('ERR_UNAUTHENTICATED', 'unrecognised bearer credential', {
+      details: { reason: 'unrecognised bearer credential' },
+    });
+  } catch (e) {
+    if (e instanceof KaleidoError && e.code === 'ERR_UNAUTHENTICATED') {
+      const reason = e.details?.['reason'];
+      onFailure?.(typeof reason === 'string' ? reason : 'invalid');
+      throw new KaleidoError('ERR_UNAUTHENTICATED', 'invalid or expired credentials', {
+        details: { challenge: 'invalid_token' },
+      });
+    }
+    throw e;
+  }
+}
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Does a browser request come from this server's own pages (or a trusted origin)? Origin is
+ * checked when sent, else Referer; `Sec-Fetch-Site: cross-site` is refused. A request with none
+ * of them (non-browser clients, stripped headers) passes: the CSRF token alone decides then.
+ */
+export function sameOriginRequest(request: FastifyRequest, trusted: ReadonlySet<string>): boolean {
+  if (request.headers['sec-fetch-site'] === 'cross-site') return false;
+  const host = request.host;
+  const fits = (value: string): boolean => {
+    try {
+      const u = new URL(value);
+      return (
+        ((u.protocol === 'http:' || u.protocol === 'https:') && u.host === host) || trusted.has(u.origin)
+      );
+    } catch {
+      return false;
+    }
+  };
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && origin !== '') return origin !== 'null' && fits(origin);
+  const referer = request.headers.referer;
+  if (typeof referer === 'string' && referer !== '') return fits(referer);
+  return true;
+}
+
+/** Set-Cookie value that removes the session cookie. */
+export function clearSessionCookie(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict;${secure ? ' Secure;' : ''} Max-Age=0`;
+}
+
 export const DEFAULT_OPEN_ROUTES: readonly string[] = ['/v2/health/live', '/v2/health/ready'];
-const ADMIN_ACTIONS: ReadonlySet<Action> = new Set(['create', 'update', 'delete', 'operate']);
-const ANONYMOUS_ACTIONS: ReadonlySet<Action> = new Set(['infer', 'read']);
-const ANONYMOUS_RESOURCES: ReadonlySet<ResourceType> = new Set(['model', 'model_version', 'deployment']);
+export const ADMIN_ACTIONS: ReadonlySet<Action> = new Set(['create', 'update', 'delete', 'operate']);
+export const ANONYMOUS_ACTIONS: ReadonlySet<Action> = new Set(['infer', 'read']);
+export const ANONYMOUS_RESOURCES: ReadonlySet<ResourceType> = new Set([
+  'model',
+  'model_version',
+  'deployment',
+]);
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const DEFAULT_CORS_HEADERS = [
   'authorization',
@@ -165,12 +281,33 @@ export function securityPlugin(options: SecurityPluginOptions): FastifyPluginAsy
     return sec;
   };
 
+  const sessions = options.sessions;
+  const trustedOrigins = new Set([...(sessions?.trustedOrigins ?? []), ...origins].filter((o) => o !== '*'));
+
   async function authenticate(
     request: FastifyRequest,
     reply: FastifyReply,
     sec: RouteSecurity | undefined,
   ): Promise<Principal> {
     const header = request.headers.authorization;
+    const cookie =
+      sessions !== undefined && (header === undefined || header === '')
+        ? cookieValue(request.headers.cookie, SESSION_COOKIE)
+        : undefined;
+    if (sessions !== undefined && cookie !== undefined && cookie !== '') {
+      try {
+        const resolved = await sessions.resolve(cookie);
+        request.authSession = { ...resolved, token: cookie };
+        return resolved.principal;
+      } catch (e) {
+        if (e instanceof KaleidoError && e.code === 'ERR_UNAUTHENTICATED') {
+          request.log.info({ reason: e.details?.['reason'] }, 'session authentication failed');
+          reply.header('set-cookie', clearSessionCookie(sessions.secureCookie !== false));
+          throw unauthenticated('invalid or expired session: sign in again');
+        }
+        throw e;
+      }
+    }
     if (header === undefined || header === '') {
       const anonymousAllowed =
         options.mode === 'open-inference' &&
@@ -181,24 +318,43 @@ export function securityPlugin(options: SecurityPluginOptions): FastifyPluginAsy
       reply.header('www-authenticate', 'Bearer realm="kaleido"');
       throw unauthenticated('credentials are required (Authorization: Bearer <API key or token>)');
     }
-    const m = /^Bearer +(\S+)$/i.exec(header);
-    if (m === null) {
-      reply.header('www-authenticate', 'Bearer realm="kaleido", error="invalid_request"');
-      throw unauthenticated('the Authorization header must be "Bearer <API key or token>"');
-    }
-    const token = m[1] as string;
     try {
-      if (token.startsWith('kal_')) return await options.apiKeys.verify(token);
-      if (options.jwt !== undefined && token.split('.').length === 3) return await options.jwt.verify(token);
-      throw unauthenticated('unrecognised bearer credential');
+      const principal = await authenticateBearer(
+        header,
+        { apiKeys: options.apiKeys, ...(options.jwt === undefined ? {} : { jwt: options.jwt }) },
+        // The reason (revoked, expired …) is logged for operators, never told to the caller.
+        (reason) => request.log.info({ reason }, 'authentication failed'),
+      );
+      if (principal === undefined) throw unauthenticated('credentials are required');
+      return principal;
     } catch (e) {
       if (e instanceof KaleidoError && e.code === 'ERR_UNAUTHENTICATED') {
-        reply.header('www-authenticate', 'Bearer realm="kaleido", error="invalid_token"');
-        // The reason (revoked, expired …) is logged for operators, never told to the caller.
-        request.log.info({ reason: e.details?.['reason'] }, 'authentication failed');
-        throw unauthenticated('invalid or expired credentials');
+        const challenge =
+          e.details?.['challenge'] === 'invalid_request' ? 'invalid_request' : 'invalid_token';
+        reply.header('www-authenticate', `Bearer realm="kaleido", error="${challenge}"`);
+        throw unauthenticated(e.message);
       }
       throw e;
+    }
+  }
+
+  /** Cookie-authenticated unsafe requests: the session's CSRF token and a same-origin browser. */
+  function checkCsrf(request: FastifyRequest): void {
+    const s = request.authSession;
+    if (s === null || SAFE_METHODS.has(request.method)) return;
+    if (!csrfMatches(s.token, request.headers[CSRF_HEADER])) {
+      throw new KaleidoError(
+        'ERR_PERMISSION_DENIED',
+        `missing or wrong ${CSRF_HEADER} header for this session`,
+        {
+          details: { reason: 'csrf' },
+        },
+      );
+    }
+    if (!sameOriginRequest(request, trustedOrigins)) {
+      throw new KaleidoError('ERR_PERMISSION_DENIED', 'cross-origin request refused for a cookie session', {
+        details: { reason: 'origin' },
+      });
     }
   }
 
@@ -240,6 +396,7 @@ export function securityPlugin(options: SecurityPluginOptions): FastifyPluginAsy
     }
     app.decorateRequest('principal', null);
     app.decorateRequest('securityResource', null);
+    app.decorateRequest('authSession', null);
     app.decorateRequest(
       'authorizeResource',
       function (this: FastifyRequest, action: Action, resource: ResourceRef) {
@@ -303,12 +460,15 @@ export function securityPlugin(options: SecurityPluginOptions): FastifyPluginAsy
         await limit(request, 'tenant', principal.tenantId, options.rateLimit?.perTenant);
       }
 
+      checkCsrf(request);
+
       if (url === undefined) return; // the not-found handler answers
       if (sec === undefined) {
         throw new KaleidoError('ERR_PERMISSION_DENIED', 'this route declares no permission and is closed', {
           details: { route: url },
         });
       }
+      if (sec.anyPrincipal === true && principal.kind !== 'anonymous') return;
       const decision = authorizeType(principal, sec.action, sec.resource);
       if (!decision.allowed) throw denialError(decision.reason, sec.action, sec.resource);
       return;

@@ -33,14 +33,14 @@ export interface SecurityAdminDeps {
   readonly now?: () => number;
 }
 
-const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
+export const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
   reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
 
-const invalid = (field: string, message: string): KaleidoError =>
+export const invalid = (field: string, message: string): KaleidoError =>
   new KaleidoError('ERR_VALIDATION', `${field} ${message}`, { details: { field } });
 
 /** The JSON object body, refusing any field not in `allowed` (no mass assignment). */
-function bodyOf(
+export function bodyOf(
   request: FastifyRequest,
   maxDepth: number,
   allowed: readonly string[],
@@ -65,21 +65,21 @@ function bodyOf(
 }
 
 /** A query parameter given at most once, as a string. */
-function queryParam(request: FastifyRequest, name: string): string | undefined {
+export function queryParam(request: FastifyRequest, name: string): string | undefined {
   const v = (request.query as Record<string, unknown> | undefined)?.[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw invalid(name, 'must be given once');
   return v;
 }
 
-const principalOf = (request: FastifyRequest): Principal => {
+export const principalOf = (request: FastifyRequest): Principal => {
   // The security plugin authenticated the request before the handler runs; without it these
   // routes must not exist (buildApp only registers them with the plugin).
   if (request.principal === null) throw new KaleidoError('ERR_UNAUTHENTICATED', 'credentials are required');
   return request.principal;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const declare = (action: RouteSecurity['action'], resource: RouteSecurity['resource'], audit = false) => ({
   config: { security: { action, resource, ...(audit ? { audit: true } : {}) } satisfies RouteSecurity },

@@ -1,15 +1,26 @@
 /**
  * Puts the security edge in front of buildApp's routes: the security plugin (authentication, rate
  * limits, RBAC, audit, headers, CORS) with the route table of route-table.ts, the security
- * administration routes (/v1/keys, /v1/tenants, /v1/audit), and an inventory of every route
+ * administration routes (/v1/keys, /v1/tenants, /v1/audit), console sign-in and users (/v1/auth/*,
+ * /v1/users, when `accounts` is given), and an inventory of every route
  * registered afterwards with how it is protected, so tests and the startup log can prove that no
  * route was left undeclared.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import type { AuditLog, RateLimitStore, TenantStore } from '../../core/ports/security.js';
+import type { AuditLog, JwtVerifier, RateLimitStore, TenantStore } from '../../core/ports/security.js';
+import type { Principal } from '../../core/security/principal.js';
 import type { TokenBucketPolicy } from '../../core/security/token-bucket.js';
 import type { ApiKeyService } from '../../security/api-keys.js';
-import { securityPlugin, type AuthMode, type RouteSecurity } from '../plugins/security.js';
+import type { LoginThrottle } from '../../security/login-throttle.js';
+import type { SessionService } from '../../security/sessions.js';
+import type { UserService } from '../../security/users.js';
+import {
+  authenticateBearer,
+  securityPlugin,
+  type AuthMode,
+  type RouteSecurity,
+} from '../plugins/security.js';
+import { LOGIN_ROUTE, registerAuthSessionRoutes } from '../routes/auth-sessions.js';
 import { registerSecurityAdminRoutes } from '../routes/security-admin.js';
 import { openRoutesFor, routeSecurityFor } from './route-table.js';
 
@@ -19,6 +30,16 @@ export interface AppSecurity {
   readonly apiKeys: ApiKeyService;
   /** Tenants and the audit trail (SqlSecurityStore implements both). */
   readonly store: TenantStore & AuditLog;
+  /** Bearer JWTs from an OIDC/OAuth issuer (auth.jwt); absent = only API keys. */
+  readonly jwt?: JwtVerifier;
+  /** Console users and browser sessions (auth.sessions); absent = bearer credentials only. */
+  readonly accounts?: {
+    readonly users: UserService;
+    readonly sessions: SessionService;
+    readonly throttle: LoginThrottle;
+    /** Set-Cookie Secure (default true). */
+    readonly secureCookie?: boolean;
+  };
   readonly rateLimit?: {
     readonly store: RateLimitStore;
     readonly perIp?: TokenBucketPolicy;
@@ -58,12 +79,39 @@ export function routeInventory(app: FastifyInstance): readonly RouteAccess[] {
   return inventories.get(app) ?? [];
 }
 
+/**
+ * The credential check of the HTTP edge as a function of one Authorization value (an HTTP header or
+ * gRPC "authorization" metadata): undefined when none was sent, the principal of a valid API key or
+ * JWT, else a KaleidoError (ERR_UNAUTHENTICATED with a generic message; ERR_PERMISSION_DENIED for a
+ * JWT without a Kaleido role; ERR_UNAVAILABLE when the JWKS cannot be fetched). Cookies are an
+ * HTTP-only credential and are not accepted here.
+ */
+export function bearerAuthenticator(
+  security: Pick<AppSecurity, 'apiKeys' | 'jwt'>,
+): (
+  authorization: string | undefined,
+  onFailure?: (reason: string) => void,
+) => Promise<Principal | undefined> {
+  const verifiers = {
+    apiKeys: security.apiKeys,
+    ...(security.jwt === undefined ? {} : { jwt: security.jwt }),
+  };
+  return (authorization, onFailure) => authenticateBearer(authorization, verifiers, onFailure);
+}
+
 export async function registerSecurityEdge(
   app: FastifyInstance,
   security: AppSecurity,
   options: { readonly maxJsonDepth: number },
 ): Promise<void> {
-  const open = new Set(openRoutesFor({ openMetrics: security.openMetrics, extra: security.openRoutes }));
+  const accounts = security.accounts;
+  const open = new Set(
+    openRoutesFor({
+      openMetrics: security.openMetrics,
+      // Sign-in is the one route a browser reaches without a credential: it checks its own.
+      extra: [...(security.openRoutes ?? []), ...(accounts === undefined ? [] : [LOGIN_ROUTE])],
+    }),
+  );
   // (method, url) → security, filled as routes are registered: the per-request lookup is one Map hit.
   const table = new Map<string, RouteSecurity | undefined>();
   const inventory: RouteAccess[] = [];
@@ -89,6 +137,16 @@ export async function registerSecurityEdge(
     securityPlugin({
       mode: security.mode,
       apiKeys: security.apiKeys,
+      ...(security.jwt === undefined ? {} : { jwt: security.jwt }),
+      ...(accounts === undefined
+        ? {}
+        : {
+            sessions: {
+              resolve: (token: string) => accounts.sessions.resolve(token),
+              trustedOrigins: origins,
+              secureCookie: accounts.secureCookie !== false,
+            },
+          }),
       openRoutes: [...open],
       routeSecurity: (request) => {
         const url = request.routeOptions.url;
@@ -120,4 +178,18 @@ export async function registerSecurityEdge(
     maxJsonDepth: options.maxJsonDepth,
     ...(security.now === undefined ? {} : { now: security.now }),
   });
+
+  if (accounts !== undefined) {
+    await registerAuthSessionRoutes(app, {
+      users: accounts.users,
+      sessions: accounts.sessions,
+      apiKeys: security.apiKeys,
+      throttle: accounts.throttle,
+      audit: security.store,
+      maxJsonDepth: options.maxJsonDepth,
+      secureCookie: accounts.secureCookie !== false,
+      trustedOrigins: origins,
+      ...(security.now === undefined ? {} : { now: security.now }),
+    });
+  }
 }

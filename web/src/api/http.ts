@@ -4,15 +4,15 @@
  * reports errors the same way whichever API it called.
  */
 import { KaleidoApiError, parseErrorBody, parseRetryAfter } from '@kaleido/client';
-import { authHeaders, reportUnauthenticated } from './session';
+import { csrfHeadersFor, reportUnauthenticated } from './session';
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Query parameters; arrays repeat the key (MLflow's list parameters). */
   readonly query?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
-  /** Send this key instead of the session's (the sign-in form checks a key before storing it). */
-  readonly apiKey?: string;
 }
+
+const SESSION_PATH = '/v1/auth/session';
 
 /** The server this console was loaded from: the console talks to no other origin. */
 export const apiBase = (): string => window.location.origin;
@@ -28,7 +28,8 @@ export function buildUrl(path: string, query: RequestOptions['query']): string {
 }
 
 /**
- * One request whose answer is JSON. `body` is sent as is when it is a Blob/File (its type as the
+ * One request whose answer is JSON. Credentials travel as the session cookie (same origin only);
+ * unsafe methods carry the session's CSRF token. `body` is sent as is when it is a Blob/File (its type as the
  * Content-Type), else as JSON.
  */
 export async function requestJson<T>(
@@ -40,8 +41,8 @@ export async function requestJson<T>(
   const url = buildUrl(path, options.query);
   const headers: Record<string, string> = {
     accept: 'application/json',
-    // No key (auth disabled, or not signed in yet) adds no header at all.
-    ...authHeaders(options.apiKey),
+    // No session (auth disabled, or not signed in yet) adds no header at all.
+    ...(await csrfHeadersFor(method)),
   };
   let payload: BodyInit | undefined;
   if (body instanceof Blob) {
@@ -53,7 +54,13 @@ export async function requestJson<T>(
   }
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, body: payload, signal: options.signal ?? null });
+    response = await fetch(url, {
+      method,
+      headers,
+      body: payload,
+      credentials: 'same-origin',
+      signal: options.signal ?? null,
+    });
   } catch (cause) {
     const aborted = options.signal?.aborted === true;
     throw new KaleidoApiError(`${method} ${path} ${aborted ? 'was aborted' : 'got no answer'}`, {
@@ -66,8 +73,9 @@ export async function requestJson<T>(
   }
   const text = await response.text();
   if (!response.ok) {
-    // A 401 on the session's own key asks the top bar for sign-in; a key under test does not.
-    if (response.status === 401 && options.apiKey === undefined) reportUnauthenticated();
+    // A 401 asks the top bar for sign-in (no session, or it ended) — except the "who am I" query,
+    // whose 401 only means "nobody yet" (anonymous use in open-inference mode must not be nagged).
+    if (response.status === 401 && path !== SESSION_PATH) reportUnauthenticated();
     const parsed = parseErrorBody(text);
     throw new KaleidoApiError(parsed.message ?? `${method} ${path} failed (${response.status})`, {
       kind: 'http',
