@@ -465,4 +465,16 @@ describe('construction', () => {
     ).toBe(true);
     expect(calls).toEqual(['http://example.test/api/v2/health/live']);
   });
+
+  it('passes a dispatcher (custom CA for https) to fetch, and none by default', async () => {
+    const seen: unknown[] = [];
+    const fakeFetch: typeof fetch = async (_input, init) => {
+      seen.push((init as { dispatcher?: unknown } | undefined)?.dispatcher);
+      return new Response(null, { status: 200 });
+    };
+    const dispatcher = { kind: 'agent-with-ca' };
+    await new KaleidoClient({ baseUrl: 'https://example.test', fetch: fakeFetch, dispatcher }).serverLive();
+    await new KaleidoClient({ baseUrl: 'https://example.test', fetch: fakeFetch }).serverLive();
+    expect(seen).toEqual([dispatcher, undefined]);
+  });
 });

@@ -21,6 +21,13 @@ export interface KaleidoClientOptions {
   fetch?: typeof fetch;
   /** Deadline for each call, headers and body included; default 60 000 ms. */
   timeoutMs?: number;
+  /**
+   * Node only: an undici Dispatcher passed to fetch as `dispatcher`, e.g.
+   * `new Agent({ connect: { ca: readFileSync('ca.pem') } })` to reach an https server whose
+   * certificate a private CA (or `server.tls.selfSigned`) issued. Give undici's own `fetch` with it
+   * (`fetch: undici.fetch`) when the undici package differs from the one inside Node.
+   */
+  dispatcher?: object;
 }
 
 export interface CallOptions {
@@ -147,6 +154,7 @@ export class KaleidoClient {
   private readonly fetchImpl: typeof fetch;
   private readonly defaultHeaders: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly dispatcher: object | undefined;
 
   constructor(options: KaleidoClientOptions) {
     let url: URL;
@@ -163,6 +171,7 @@ export class KaleidoClient {
     }
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.dispatcher = options.dispatcher;
     // Bound to globalThis: browsers throw "Illegal invocation" for a detached window.fetch.
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     // Lower-cased, so that a caller's "Authorization" and ours cannot both go out and be joined.
@@ -396,6 +405,8 @@ export class KaleidoClient {
         headers: { ...this.defaultHeaders, ...request.headers },
         body: request.body,
         signal: controller.signal,
+        // Not in the DOM's RequestInit: undici's extension, ignored by browsers.
+        ...(this.dispatcher === undefined ? {} : ({ dispatcher: this.dispatcher } as RequestInit)),
       });
       const body = new Uint8Array(await response.arrayBuffer());
       return {

@@ -148,7 +148,8 @@ export class EnvelopeEncryption {
     try {
       const header = this.wrapDek(dek, objectId);
       const d = seal(dek, plaintext, dataAad(objectId));
-      return new Uint8Array(Buffer.concat([header, d.iv, d.tag, d.body]));
+      // A Buffer is a Uint8Array: returned as is (no copy of a large object).
+      return Buffer.concat([header, d.iv, d.tag, d.body]);
     } finally {
       dek.fill(0);
     }
@@ -163,10 +164,15 @@ export class EnvelopeEncryption {
       const iv = sealed.subarray(h.dataStart, h.dataStart + IV_BYTES);
       const tag = sealed.subarray(h.dataStart + IV_BYTES, h.dataStart + IV_BYTES + TAG_BYTES);
       const body = sealed.subarray(h.dataStart + IV_BYTES + TAG_BYTES);
-      return new Uint8Array(open(dek, iv, body, tag, dataAad(objectId), 'data'));
+      return open(dek, iv, body, tag, dataAad(objectId), 'data');
     } finally {
       dek.fill(0);
     }
+  }
+
+  /** The KEK new values are wrapped with. */
+  activeKeyId(): string {
+    return this.keks.currentKeyId();
   }
 
   /** The KEK id a sealed value is wrapped with. */
@@ -189,7 +195,7 @@ export class EnvelopeEncryption {
     if (h.kekId === this.keks.currentKeyId()) return sealed;
     const dek = this.unwrapDek(h, objectId);
     try {
-      return new Uint8Array(Buffer.concat([this.wrapDek(dek, objectId), sealed.subarray(h.dataStart)]));
+      return Buffer.concat([this.wrapDek(dek, objectId), sealed.subarray(h.dataStart)]);
     } finally {
       dek.fill(0);
     }

@@ -23,6 +23,8 @@ import type {
 } from '@grpc/grpc-js';
 import { KaleidoError, Status, grpcStatusOf, toKaleidoError } from '../../core/errors.js';
 import type { InferenceService } from '../../core/ports/inference.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
+import type { GrpcAdmission, GrpcGuard } from '../security/grpc-guard.js';
 import {
   inferRequestFromProto,
   inferResponseToProto,
@@ -69,6 +71,19 @@ export interface GrpcServerDeps {
    * method name (e.g. "ModelInfer"), the numeric gRPC status code and the duration in seconds.
    */
   readonly onCall?: (method: string, code: number, seconds: number) => void;
+  /** Serve TLS with this certificate (server.tls, the same as HTTPS); absent = plaintext. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
+  /**
+   * Authenticates and authorizes every call from its metadata before the handler runs
+   * (security/grpc-guard.ts); absent = no security edge (auth.mode=disabled).
+   */
+  readonly guard?: GrpcGuard;
+  /**
+   * The caller's tenant's view of `service` (src/serving/tenant-view.ts): another tenant's trained
+   * models answer like missing ones. Called with the admitted principal's tenant, or the system
+   * tenant without a principal (no guard, or an open RPC). Absent = `service` for every caller.
+   */
+  readonly serviceFor?: (tenantId: string) => InferenceService;
 }
 
 export interface GrpcServer {
@@ -172,23 +187,32 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   /** Wraps a unary handler: timing, cancellation, error mapping and the onCall report. */
   function unary<Req, Res>(
     method: string,
-    handle: (request: Req, signal: AbortSignal) => Res | Promise<Res>,
+    handle: (request: Req, signal: AbortSignal, scoped: InferenceService) => Res | Promise<Res>,
   ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
     return (call, callback) => {
       const started = performance.now();
       const cancellation = watchCancellation(call);
       void (async () => {
+        let admission: GrpcAdmission | undefined;
         try {
-          const response = await handle(call.request, cancellation.signal);
+          admission = await deps.guard?.({
+            method,
+            metadata: call.metadata,
+            peer: call.getPeer(),
+            request: call.request,
+          });
+          const response = await handle(call.request, cancellation.signal, viewOf(admission));
           cancellation.finish();
           if (call.cancelled) record(method, abandonedCode(call), started);
           else {
             callback(null, response);
             record(method, GrpcStatus.OK, started);
           }
+          admission?.finish(call.cancelled ? abandonedCode(call) : GrpcStatus.OK);
         } catch (thrown) {
           cancellation.finish();
           const wire = toWireError(method, thrown);
+          admission?.finish(wire.code);
           if (call.cancelled) record(method, abandonedCode(call), started);
           else {
             const reply: Partial<ServerErrorResponse> = {
@@ -204,9 +228,18 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
     };
   }
 
-  async function infer(msg: ModelInferRequestMsg, signal: AbortSignal): Promise<ModelInferResponseMsg> {
+  /** The inference service as the admitted caller's tenant sees it. */
+  function viewOf(admission: GrpcAdmission | undefined): InferenceService {
+    return deps.serviceFor?.(admission?.principal?.tenantId ?? SYSTEM_TENANT) ?? service;
+  }
+
+  async function infer(
+    msg: ModelInferRequestMsg,
+    signal: AbortSignal,
+    scoped: InferenceService,
+  ): Promise<ModelInferResponseMsg> {
     const request = inferRequestFromProto(msg);
-    const response = await service.infer({ ...request, signal });
+    const response = await scoped.infer({ ...request, signal });
     return inferResponseToProto(response, msg.id);
   }
 
@@ -222,28 +255,54 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
     let inFlight = 0;
     let paused = false;
     let written: Promise<void> = Promise.resolve();
+    // The stream is authenticated and authorized once, from its metadata; every streamed request
+    // then takes rate-limit tokens like a REST request. A refused stream ends with the status.
+    const streamStarted = performance.now();
+    let refused = false;
+    let firstRequest = true;
+    const admitted: Promise<GrpcAdmission | undefined> = deps.guard
+      ? deps.guard({ method, metadata: call.metadata, peer: call.getPeer() })
+      : Promise.resolve(undefined);
+    admitted.catch((thrown: unknown) => {
+      refused = true;
+      cancellation.finish();
+      const wire = toWireError(method, thrown);
+      record(method, wire.code, streamStarted);
+      if (!call.cancelled)
+        call.emit('error', { code: wire.code, details: wire.message, metadata: wire.metadata });
+    });
 
     call.on('data', (msg: ModelInferRequestMsg) => {
+      if (refused) return;
       const started = performance.now();
       inFlight += 1;
       if (inFlight >= MAX_IN_FLIGHT_PER_STREAM && !paused) {
         paused = true;
         call.pause();
       }
-      const answer = infer(msg, signal).then(
-        (response): [ModelStreamInferResponseMsg, number] => [
-          { error_message: '', infer_response: response },
-          GrpcStatus.OK,
-        ],
-        (thrown: unknown): [ModelStreamInferResponseMsg, number] => {
-          const wire = toWireError(method, thrown);
-          const echo = { model_name: msg.model_name, model_version: msg.model_version, id: msg.id };
-          return [{ error_message: wire.message, infer_response: echo }, wire.code];
-        },
-      );
+      // The stream's admission paid for its first request; later ones take tokens of their own.
+      const another = !firstRequest;
+      firstRequest = false;
+      const answer = admitted
+        .then(async (admission) => {
+          if (another) await admission?.admitAnother();
+          return infer(msg, signal, viewOf(admission));
+        })
+        .then(
+          (response): [ModelStreamInferResponseMsg, number] => [
+            { error_message: '', infer_response: response },
+            GrpcStatus.OK,
+          ],
+          (thrown: unknown): [ModelStreamInferResponseMsg, number] => {
+            const wire = toWireError(method, thrown);
+            const echo = { model_name: msg.model_name, model_version: msg.model_version, id: msg.id };
+            return [{ error_message: wire.message, infer_response: echo }, wire.code];
+          },
+        );
       written = written.then(async () => {
         const [response, code] = await answer;
         inFlight -= 1;
+        if (refused) return;
         if (call.cancelled) {
           record(method, abandonedCode(call), started);
           return;
@@ -259,10 +318,11 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
     call.on('end', () => {
       void written.then(() => {
         cancellation.finish();
-        if (!call.cancelled) call.end();
+        if (!call.cancelled && !refused) call.end();
       });
     });
     call.on('error', (err: Error) => {
+      if (refused) return; // the guard's refusal, already recorded
       log.warn({ method, err }, 'gRPC stream failed');
     });
   }
@@ -280,43 +340,50 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   const inference: UntypedServiceImplementation = {
     ServerLive: unary('ServerLive', () => ({ live: service.isLive() })),
     ServerReady: unary('ServerReady', () => ({ ready: !shuttingDown && service.isReady() })),
-    ModelReady: unary('ModelReady', (r: NameVersionMsg) => ({
-      ready: service.modelReady(r.name, optionalVersion(r.version)),
+    ModelReady: unary('ModelReady', (r: NameVersionMsg, _signal, scoped) => ({
+      ready: scoped.modelReady(r.name, optionalVersion(r.version)),
     })),
     ServerMetadata: unary('ServerMetadata', (): ServerMetadataResponseMsg => {
       const m = service.serverMetadata();
       return { name: m.name, version: m.version, extensions: [...m.extensions] };
     }),
-    ModelMetadata: unary('ModelMetadata', (r: NameVersionMsg): ModelMetadataResponseMsg =>
-      modelMetadataToProto(service.modelMetadata(requireName(r.name, 'name'), optionalVersion(r.version))),
+    ModelMetadata: unary('ModelMetadata', (r: NameVersionMsg, _signal, scoped): ModelMetadataResponseMsg =>
+      modelMetadataToProto(scoped.modelMetadata(requireName(r.name, 'name'), optionalVersion(r.version))),
     ),
     ModelInfer: unary('ModelInfer', infer),
     ModelStreamInfer: streamInfer,
-    ModelConfig: unary('ModelConfig', (r: NameVersionMsg): ModelConfigResponseMsg => ({
-      config: modelConfigToProto(
-        service.modelConfig(requireName(r.name, 'name'), optionalVersion(r.version)),
-      ),
+    ModelConfig: unary('ModelConfig', (r: NameVersionMsg, _signal, scoped): ModelConfigResponseMsg => ({
+      config: modelConfigToProto(scoped.modelConfig(requireName(r.name, 'name'), optionalVersion(r.version))),
     })),
-    ModelStatistics: unary('ModelStatistics', (r: NameVersionMsg): ModelStatisticsResponseMsg => ({
-      model_stats: service
-        .modelStatistics(r.name === '' ? undefined : r.name, optionalVersion(r.version))
-        .map(modelStatisticsToProto),
-    })),
-    RepositoryIndex: unary(
-      'RepositoryIndex',
-      async (r: RepositoryIndexRequestMsg): Promise<RepositoryIndexResponseMsg> => ({
-        models: (await service.repositoryIndex(r.ready)).map(repositoryEntryToProto),
+    ModelStatistics: unary(
+      'ModelStatistics',
+      (r: NameVersionMsg, _signal, scoped): ModelStatisticsResponseMsg => ({
+        model_stats: scoped
+          .modelStatistics(r.name === '' ? undefined : r.name, optionalVersion(r.version))
+          .map(modelStatisticsToProto),
       }),
     ),
-    RepositoryModelLoad: unary('RepositoryModelLoad', async (r: RepositoryModelRequestMsg) => {
-      const options = loadOptionsFromProto(r.parameters);
-      await service.loadModel(requireName(r.model_name, 'model_name'), options);
-      return {};
-    }),
-    RepositoryModelUnload: unary('RepositoryModelUnload', async (r: RepositoryModelRequestMsg) => {
-      await service.unloadModel(requireName(r.model_name, 'model_name'));
-      return {};
-    }),
+    RepositoryIndex: unary(
+      'RepositoryIndex',
+      async (r: RepositoryIndexRequestMsg, _signal, scoped): Promise<RepositoryIndexResponseMsg> => ({
+        models: (await scoped.repositoryIndex(r.ready)).map(repositoryEntryToProto),
+      }),
+    ),
+    RepositoryModelLoad: unary(
+      'RepositoryModelLoad',
+      async (r: RepositoryModelRequestMsg, _signal, scoped) => {
+        const options = loadOptionsFromProto(r.parameters);
+        await scoped.loadModel(requireName(r.model_name, 'model_name'), options);
+        return {};
+      },
+    ),
+    RepositoryModelUnload: unary(
+      'RepositoryModelUnload',
+      async (r: RepositoryModelRequestMsg, _signal, scoped) => {
+        await scoped.unloadModel(requireName(r.model_name, 'model_name'));
+        return {};
+      },
+    ),
   };
 
   server.addService(definition[INFERENCE_SERVICE] as ServiceDefinition, inference);
@@ -333,7 +400,22 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
       // IPv6 literals need brackets in a gRPC target ("[::]:8001").
       const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
       const bound = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, boundPort) => {
+        const credentials = deps.tls
+          ? ServerCredentials.createSsl(
+              null,
+              [
+                {
+                  private_key: deps.tls.key,
+                  // The chain: the certificate, then the issuing CA bundle when configured.
+                  cert_chain: deps.tls.ca
+                    ? Buffer.concat([deps.tls.cert, Buffer.from('\n'), deps.tls.ca])
+                    : deps.tls.cert,
+                },
+              ],
+              false,
+            )
+          : ServerCredentials.createInsecure();
+        server.bindAsync(address, credentials, (err, boundPort) => {
           if (err) {
             state = 'created';
             reject(
