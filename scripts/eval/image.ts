@@ -215,16 +215,19 @@ Target: image p99 < 500 ms for the full pipeline — ${(() => {
       : full.p99 < 500
         ? `met (p99 ${full.p99.toFixed(0)} ms) ✅`
         : `**not met** on this machine (p99 ${full.p99.toFixed(0)} ms) ❌; the \`image-moderation\` pipeline and the tiny face detector are the faster options`;
-  })()}. The tfjs models run on the WebAssembly backend
+  })()}. The tfjs models run on the WebAssembly backend. In this measurement the tfjs models ran
 on the main thread, one after another; Tesseract runs in its own worker thread. The machine is
 shared with other jobs (load average at the start of the run in the first line), so tails carry
 scheduling noise.
 
-Not in the model repository: the object, face and NSFW models are TensorFlow.js graph/layers
-models and OCR is Tesseract's LSTM; the server's model repository and OIP endpoints serve ONNX
-through onnxruntime, so **these models are not callable over OIP** (\`/v2/models/...\`). The
-follow-up is a tfjs runtime adapter behind the InferenceRuntime port; until then they are
-reachable only through \`/v1/analyze\`.
+Since then the server no longer runs these models on the main thread: the NSFW and object models
+are repository models (\`nsfw_mobilenet_v2\`, \`object_nanodet\` in models/bundled, backend \`tfjs\`,
+one worker thread per instance), **callable over OIP** (\`/v2/models/<name>/infer\`), and face-api
+runs in a worker thread of its own. The served engines answer as the libraries measured above
+(identical objects, NSFW class probabilities within 5e-6 on the dog and face-api photos (the test allows 5e-5), checked in
+test/integration/image-analyzers.test.ts), so the accuracy rows hold; the latency of the new
+arrangement is in docs/benchmarks.md (\`bench/image.ts\`). face-api's nets (built in code, no graph
+file) and Tesseract's LSTM are engines behind ports, not repository models (docs/architecture.md §5).
 <!-- image:end -->`;
 }
 

@@ -50,7 +50,13 @@ export interface ExecResult {
 
 export interface ServingDeps {
   readonly source: ModelSource;
+  /** The default runtime: models whose config names no other backend/platform use it. */
   readonly runtime: InferenceRuntime;
+  /**
+   * Further runtimes (e.g. tfjs), chosen per model by the config's `backend` (or `platform`),
+   * Triton style; see {@link ModelManager.runtimeFor}.
+   */
+  readonly runtimes?: readonly InferenceRuntime[];
   readonly clock: Clock;
   readonly epochMs: () => number;
   readonly metrics: ServingMetrics;
@@ -379,9 +385,28 @@ export class ModelManager {
     );
   }
 
+  /**
+   * The runtime a model config asks for: the extra runtime whose backend is the config's
+   * `backend` (or, without one, whose platform is its `platform`); otherwise the default runtime,
+   * as before extra runtimes existed (so configs naming e.g. "onnxruntime" keep loading there).
+   */
+  runtimeFor(config: unknown): InferenceRuntime {
+    const c = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+    const backend = typeof c.backend === 'string' && c.backend !== '' ? c.backend : undefined;
+    const platform = typeof c.platform === 'string' && c.platform !== '' ? c.platform : undefined;
+    if (backend === undefined && platform === undefined) return this.deps.runtime;
+    const found = (this.deps.runtimes ?? []).find((r) =>
+      backend !== undefined ? r.backend === backend : r.platform === platform,
+    );
+    return found ?? this.deps.runtime;
+  }
+
   private async loadVersions(name: string, configOverride?: unknown): Promise<Map<number, LoadedVersion>> {
-    const { runtime, source } = this.deps;
-    const entry = await source.read(name, runtime.defaultModelFilename);
+    const { source } = this.deps;
+    const first = await source.read(name, this.deps.runtime.defaultModelFilename);
+    const runtime = this.runtimeFor(configOverride ?? first.config);
+    const entry =
+      runtime === this.deps.runtime ? first : await source.read(name, runtime.defaultModelFilename);
     const file = parseModelConfigFile(name, configOverride ?? entry.config);
     if (entry.versions.length === 0) {
       throw new KaleidoError(
@@ -412,7 +437,7 @@ export class ModelManager {
       }
       for (const version of wanted) {
         const files = byVersion.get(version) as ModelVersionFiles;
-        loaded.set(version, await this.loadVersion(name, files, file));
+        loaded.set(version, await this.loadVersion(name, files, file, runtime));
       }
       return loaded;
     } catch (err) {
@@ -421,11 +446,11 @@ export class ModelManager {
     }
   }
 
-  private completionContext(name: string) {
+  private completionContext(name: string, runtime: InferenceRuntime = this.deps.runtime) {
     return {
       model: name,
-      platform: this.deps.runtime.platform,
-      backend: this.deps.runtime.backend,
+      platform: runtime.platform,
+      backend: runtime.backend,
       defaultIntraOpThreads: this.deps.defaultIntraOpThreads,
       defaultInterOpThreads: this.deps.defaultInterOpThreads,
     };
@@ -435,8 +460,9 @@ export class ModelManager {
     name: string,
     files: ModelVersionFiles,
     file: ReturnType<typeof parseModelConfigFile>,
+    runtime: InferenceRuntime,
   ): Promise<LoadedVersion> {
-    const { runtime, source, metrics } = this.deps;
+    const { source, metrics } = this.deps;
     const v = String(files.version);
     metrics.modelState(name, v, ModelState.LOADING);
     const sha256 = await source.sha256(files.modelPath);
@@ -446,7 +472,7 @@ export class ModelManager {
       const first = await runtime.load(files.modelPath, threadCountsOf(name, file, this.deps));
       sessions.push(first);
       const config = completeModelConfig(file, {
-        ...this.completionContext(name),
+        ...this.completionContext(name, runtime),
         signature: { inputs: first.inputs, outputs: first.outputs },
       });
       for (let i = 1; i < config.instanceCount; i++) {

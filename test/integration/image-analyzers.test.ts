@@ -1,7 +1,9 @@
 /**
  * The image modality with its real engines: sharp decoding (formats, EXIF orientation, bad
- * input), Tesseract OCR, dominant colours, nsfwjs, face-api and Human nanodet — loaded once —
- * and POST /v1/analyze with a PNG body through the real app. Images are generated with sharp,
+ * input), Tesseract OCR, dominant colours, face-api, and the NSFW (nsfwjs MobileNetV2) and object
+ * (NanoDet) models served from models/bundled by the inference service on the tfjs worker runtime
+ * — loaded once — and POST /v1/analyze with a PNG body through the real app. The served engines
+ * are also checked against the in-process library engines they replace (same results). Images are generated with sharp,
  * except the photos: test/fixtures/images/dog.jpg (darknet sample, see its README) and the
  * face-api package's demo/sample1.jpg.
  */
@@ -19,17 +21,23 @@ import { createPrometheusMetrics } from '../../src/adapters/metrics-prometheus/p
 import { TesseractOcr } from '../../src/adapters/ocr-tesseract/index.js';
 import { createFsModelSource } from '../../src/adapters/repository-fs/fs-model-source.js';
 import { OnnxRuntime } from '../../src/adapters/runtime-onnx/onnx-runtime.js';
+import { WorkerTfjsRuntime } from '../../src/adapters/runtime-tfjs/index.js';
 import { createImageModule } from '../../src/analysis/image.js';
 import { AnalysisService } from '../../src/analysis/service.js';
 import { KaleidoError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { noopServingMetrics } from '../../src/core/ports/metrics.js';
-import type { ImageAnalyzers, ImageInput } from '../../src/modalities/image/index.js';
+import {
+  ImageAnalyzers,
+  ServedNsfwClassifier,
+  ServedObjectDetector,
+  type ImageInput,
+} from '../../src/modalities/image/index.js';
 import { loadPolicyDirectory } from '../../src/safety/load.js';
 import { buildApp } from '../../src/server/app.js';
 import { KaleidoInferenceService } from '../../src/serving/inference-service.js';
 import { ModelManager } from '../../src/serving/model-manager.js';
-import { REPO_ROOT } from '../helpers/kaleido-server.js';
+import { BUNDLED_REPOSITORY, REPO_ROOT } from '../helpers/kaleido-server.js';
 
 const DOG = new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'images', 'dog.jpg')));
 const FACES = new Uint8Array(
@@ -112,23 +120,15 @@ let manager: ModelManager;
 let app: Awaited<ReturnType<typeof buildApp>>;
 let cacheDir: string;
 
+let inference: KaleidoInferenceService;
+
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'kaleido-image-'));
   const clock = createSystemClock();
-  module = createImageModule({
-    decoder: new SharpImageDecoder(),
-    objects: new HumanObjectDetector(),
-    faces: new FaceApiFaces(),
-    nsfw: new NsfwjsClassifier({ cacheDir }),
-    ocr: new TesseractOcr({ workers: 1 }),
-  });
-  image = module.image;
-  service = new AnalysisService({ clock, policies: await loadPolicyDirectory(join(REPO_ROOT, 'policies')) });
-  service.register(module);
-  await service.init();
   manager = new ModelManager({
-    source: createFsModelSource([join(REPO_ROOT, 'models', 'fixtures')]),
+    source: createFsModelSource([join(REPO_ROOT, 'models', 'fixtures'), BUNDLED_REPOSITORY]),
     runtime: new OnnxRuntime(),
+    runtimes: [new WorkerTfjsRuntime()],
     clock,
     epochMs: Date.now,
     metrics: noopServingMetrics,
@@ -136,13 +136,26 @@ beforeAll(async () => {
     defaultIntraOpThreads: 1,
     defaultInterOpThreads: 1,
   });
-  const inference = new KaleidoInferenceService(manager, {
+  await manager.load('nsfw_mobilenet_v2');
+  await manager.load('object_nanodet');
+  inference = new KaleidoInferenceService(manager, {
     name: 'kaleido',
     version: 'test',
     clock,
     epochMs: Date.now,
     metrics: noopServingMetrics,
   });
+  module = createImageModule({
+    decoder: new SharpImageDecoder(),
+    objects: new ServedObjectDetector(inference),
+    faces: new FaceApiFaces(),
+    nsfw: new ServedNsfwClassifier(inference),
+    ocr: new TesseractOcr({ workers: 1 }),
+  });
+  image = module.image;
+  service = new AnalysisService({ clock, policies: await loadPolicyDirectory(join(REPO_ROOT, 'policies')) });
+  service.register(module);
+  await service.init();
   inference.markStartupComplete();
   app = await buildApp({
     service: inference,
@@ -157,7 +170,7 @@ beforeAll(async () => {
       maxInflightInferences: 64,
     },
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await app?.close();
@@ -324,6 +337,33 @@ describe('analyzers', () => {
     expect(dog?.box.x).toBeLessThan(300);
     expect(dog?.box.y).toBeGreaterThan(150);
   });
+
+  it('the served models answer as the in-process libraries they replace (nsfwjs, Human)', async () => {
+    const library = new ImageAnalyzers({
+      decoder: new SharpImageDecoder(),
+      objects: new HumanObjectDetector(),
+      nsfw: new NsfwjsClassifier({ cacheDir }),
+    });
+    await library.init();
+    try {
+      // The 384-px copy has a detection right at the 0.3 threshold (float32 rounding decides it).
+      const dog384 = u8(await sharp(DOG).resize(384).png().toBuffer());
+      for (const bytes of [DOG, FACES, dog384]) {
+        const input = await image.prepare(bytes);
+        const [a, b] = [await library.run('nsfw', input), await image.run('nsfw', input)];
+        expect(b.top).toBe(a.top);
+        for (const c of Object.keys(a.classes)) expect(b.classes[c]).toBeCloseTo(a.classes[c] as number, 4);
+        expect((await image.run('objects', input)).objects).toEqual(
+          (await library.run('objects', input)).objects,
+        );
+      }
+    } finally {
+      await library.close();
+    }
+    // The analyzers' calls went through the inference service: they show in its statistics.
+    const stats = inference.modelStatistics('object_nanodet');
+    expect(stats[0]?.inferenceCount).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('POST /v1/analyze with an image body', () => {

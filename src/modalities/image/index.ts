@@ -15,3 +15,21 @@ export {
   type QualityOptions,
 } from './quality.js';
 export { downscale, luma, scaleBox, checkRaster } from './raster.js';
+export {
+  ServedNsfwClassifier,
+  ServedObjectDetector,
+  NSFW_MODEL,
+  OBJECT_MODEL,
+  COCO80,
+  SERVED_NSFW_CLASSES,
+  type ServedModelOptions,
+  type ServedObjectsOptions,
+} from './served.js';
+export {
+  resizeBilinearHwc,
+  hwcToChw,
+  nonMaxSuppression,
+  decodeNanodet,
+  type NmsBox,
+  type NanodetDetection,
+} from './tensors.js';

@@ -1,0 +1,179 @@
+/**
+ * FaceEngine that runs {@link FaceApiFaces} in a worker thread of its own.
+ *
+ * face-api builds its networks in code (the package ships weight manifests without a topology),
+ * so its nets cannot be repository models served by the tfjs runtime; what matters for latency is
+ * that their ~1 s of tfjs work per photo leaves the event loop. The worker loads face-api with its
+ * own tfjs + wasm backend, warms it up, and answers `detect` messages one at a time; the raster's
+ * pixels are copied once into a buffer that is transferred (the caller keeps its raster).
+ *
+ * If the thread dies, pending calls reject with ERR_INTERNAL and the engine reports itself
+ * unavailable with the reason; `close()` ends the thread.
+ */
+import { createRequire } from 'node:module';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
+import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
+import type { EngineFace, FaceEngine, Raster } from '../../core/ports/image.js';
+import type { FaceApiOptions } from './face-api-faces.js';
+import { FaceApiFaces } from './face-api-faces.js';
+
+export type ToFaceWorker =
+  { readonly type: 'detect'; readonly id: number; readonly image: Raster } | { readonly type: 'close' };
+export type FromFaceWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'load-failed'; readonly error: WireError }
+  | { readonly type: 'result'; readonly id: number; readonly faces: EngineFace[] }
+  | { readonly type: 'failed'; readonly id: number; readonly error: WireError };
+
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export const toWire = (e: unknown): WireError => {
+  const k = toKaleidoError(e);
+  return { code: k.code, message: k.message };
+};
+const fromWire = (w: WireError): KaleidoError =>
+  new KaleidoError(Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL', w.message);
+
+function startWorker(options: FaceApiOptions): Worker {
+  const ext = extname(new URL(import.meta.url).pathname);
+  const url = new URL(`./face-worker-entry${ext}`, import.meta.url);
+  if (ext === '.ts' || ext === '.mts') {
+    // Under tsx/Vitest: register tsx in the thread, then import the TypeScript entry.
+    const require = createRequire(import.meta.url);
+    const manifestPath = require.resolve('tsx/package.json');
+    const manifest = require(manifestPath) as {
+      exports?: Record<string, string | { import?: string | { default?: string } }>;
+    };
+    const entry = manifest.exports?.['./esm/api'];
+    const target = typeof entry === 'object' ? entry.import : undefined;
+    const rel = typeof target === 'object' ? target.default : target;
+    if (!rel) throw new Error('tsx/package.json does not export ./esm/api');
+    const api = new URL(rel, pathToFileURL(manifestPath)).href;
+    const bootstrap =
+      `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
+      `return import(${JSON.stringify(url.href)}); });`;
+    return new Worker(bootstrap, { eval: true, workerData: options });
+  }
+  return new Worker(url, { workerData: options });
+}
+
+export class WorkerFaceApiFaces implements FaceEngine {
+  readonly name: string;
+  readonly version: string;
+  readonly model: string;
+  private worker: Worker | undefined;
+  private failure: string | undefined = 'not initialised';
+  private loading: Promise<void> | undefined;
+  private readonly pending = new Map<
+    number,
+    { resolve: (f: EngineFace[]) => void; reject: (e: unknown) => void }
+  >();
+  private nextId = 1;
+
+  constructor(private readonly options: FaceApiOptions = {}) {
+    // Same identity as the in-thread engine (validates the options too).
+    const probe = new FaceApiFaces(options);
+    this.name = probe.name;
+    this.version = probe.version;
+    this.model = probe.model;
+  }
+
+  init(): Promise<void> {
+    this.loading ??= new Promise<void>((resolve, reject) => {
+      let worker: Worker;
+      try {
+        worker = startWorker(this.options);
+      } catch (e) {
+        reject(
+          new KaleidoError(
+            'ERR_UNAVAILABLE',
+            `face analyzer: cannot start a worker (${(e as Error).message})`,
+          ),
+        );
+        return;
+      }
+      this.worker = worker;
+      let started = false;
+      worker.on('message', (msg: FromFaceWorker) => {
+        switch (msg.type) {
+          case 'ready':
+            started = true;
+            this.failure = undefined;
+            worker.unref();
+            resolve();
+            break;
+          case 'load-failed':
+            this.failure = msg.error.message;
+            reject(fromWire(msg.error));
+            void worker.terminate();
+            break;
+          case 'result':
+            this.take(msg.id)?.resolve(msg.faces);
+            break;
+          case 'failed':
+            this.take(msg.id)?.reject(fromWire(msg.error));
+            break;
+        }
+      });
+      const die = (reason: string) => {
+        if (this.failure === undefined || !started) this.failure = `face worker ${reason}`;
+        for (const p of this.pending.values()) {
+          p.reject(new KaleidoError('ERR_INTERNAL', `face analyzer worker ${reason}`));
+        }
+        this.pending.clear();
+        if (!started) reject(new KaleidoError('ERR_UNAVAILABLE', `face analyzer: its worker ${reason}`));
+      };
+      worker.on('error', (e) => die(`failed: ${e.message}`));
+      worker.on('exit', (code) => die(`exited with code ${code}`));
+    }).catch((e: unknown) => {
+      this.loading = undefined;
+      throw e;
+    });
+    return this.loading;
+  }
+
+  status(): AnalyzerStatus {
+    return this.failure === undefined ? { available: true } : { available: false, reason: this.failure };
+  }
+
+  detect(image: Raster): Promise<EngineFace[]> {
+    const worker = this.worker;
+    if (worker === undefined || this.failure !== undefined) {
+      return Promise.reject(
+        new KaleidoError('ERR_UNAVAILABLE', `face analyzer is not available: ${this.failure ?? ''}`),
+      );
+    }
+    const id = this.nextId++;
+    const result = new Promise<EngineFace[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const data = image.data.slice();
+    worker.ref();
+    worker.postMessage({ type: 'detect', id, image: { ...image, data } } satisfies ToFaceWorker, [
+      data.buffer as ArrayBuffer,
+    ]);
+    return result;
+  }
+
+  private take(id: number) {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
+    return p;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.loading = undefined;
+    this.failure = 'closed';
+    for (const p of this.pending.values())
+      p.reject(new KaleidoError('ERR_UNAVAILABLE', 'face analyzer closed'));
+    this.pending.clear();
+    if (worker) await worker.terminate();
+  }
+}
