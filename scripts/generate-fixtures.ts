@@ -19,10 +19,26 @@ import { KaleidoError } from '../src/core/errors.js';
 import { OnnxRuntime } from '../src/adapters/runtime-onnx/onnx-runtime.js';
 import { assertOutputsMatch, tensorFromJson } from '../test/fixtures/golden.js';
 import { fixtureModels, type FixtureModel } from './onnx/fixture-models.js';
+import {
+  HF_AUDIO_NAME,
+  HF_TINY_NAME,
+  hfAudioFiles,
+  hfAudioGolden,
+  hfTinyFiles,
+  hfTinyGolden,
+  sine,
+} from './onnx/hf-tiny-model.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODELS_DIR = join(ROOT, 'models', 'fixtures');
 const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
+/**
+ * A model repository of Hugging Face (Optimum) layout directories: the bring-your-own-model path
+ * (src/adapters/hf-transformers). Kept apart from models/fixtures, whose directories are Triton
+ * style. Golden outputs: test/fixtures/golden/hf/<name>.json.
+ */
+const HF_MODELS_DIR = join(ROOT, 'models', 'hf-fixtures');
+const HF_GOLDEN_DIR = join(GOLDEN_DIR, 'hf');
 /** Commit-size hygiene: the whole fixture repository must stay small. */
 const MAX_TOTAL_BYTES = 6_000_000;
 
@@ -48,7 +64,71 @@ async function renderFiles(models: readonly FixtureModel[]): Promise<Map<string,
     const goldenPath = join(GOLDEN_DIR, `${m.name}.json`);
     files.set(goldenPath, await prettierJson(goldenPath, m.golden));
   }
+  for (const [rel, content] of hfTinyFiles()) files.set(join(HF_MODELS_DIR, HF_TINY_NAME, rel), content);
+  const hfGolden = join(HF_GOLDEN_DIR, `${HF_TINY_NAME}.json`);
+  files.set(hfGolden, await prettierJson(hfGolden, hfTinyGolden()));
+  for (const [rel, content] of hfAudioFiles()) files.set(join(HF_MODELS_DIR, HF_AUDIO_NAME, rel), content);
+  const hfAudioGoldenPath = join(HF_GOLDEN_DIR, `${HF_AUDIO_NAME}.json`);
+  files.set(hfAudioGoldenPath, await prettierJson(hfAudioGoldenPath, hfAudioGolden()));
   return files;
+}
+
+/** Runs the Hugging Face fixture's ONNX graph in onnxruntime against its float64 golden logits. */
+async function verifyHf(runtime: OnnxRuntime, scratchDir: string): Promise<void> {
+  const scratch = join(scratchDir, 'hf', 'model.onnx');
+  await mkdir(dirname(scratch), { recursive: true });
+  await writeFile(scratch, hfTinyFiles().get('onnx/model.onnx') as Uint8Array);
+  const session = await runtime.load(scratch, { intraOpThreads: 1, interOpThreads: 1 });
+  try {
+    const golden = hfTinyGolden();
+    for (const c of golden.cases) {
+      const ids = BigInt64Array.from(c.input_ids.map((x) => BigInt(x)));
+      const shape = [1, ids.length];
+      const [out] = await session.run(
+        [
+          { name: 'input_ids', datatype: 'INT64', shape, data: ids },
+          { name: 'attention_mask', datatype: 'INT64', shape, data: ids.map(() => 1n) },
+        ],
+        ['logits'],
+      );
+      const got = Array.from(out?.data as Float32Array);
+      c.logits.forEach((want, j) => {
+        if (!(Math.abs((got[j] as number) - want) <= golden.tolerance)) {
+          throw new KaleidoError(
+            'ERR_INTERNAL',
+            `${HF_TINY_NAME} "${c.text}": onnxruntime logit ${j} = ${got[j]}, reference ${want}`,
+          );
+        }
+      });
+    }
+  } finally {
+    await session.close();
+  }
+  const audioScratch = join(scratchDir, 'hf-audio', 'model.onnx');
+  await mkdir(dirname(audioScratch), { recursive: true });
+  await writeFile(audioScratch, hfAudioFiles().get('onnx/model.onnx') as Uint8Array);
+  const audio = await runtime.load(audioScratch, { intraOpThreads: 1, interOpThreads: 1 });
+  try {
+    const golden = hfAudioGolden();
+    for (const c of golden.cases) {
+      const x = sine(c.frequency, c.amplitude);
+      const [out] = await audio.run(
+        [{ name: 'input_values', datatype: 'FP32', shape: [1, x.length], data: x }],
+        ['logits'],
+      );
+      const got = Array.from(out?.data as Float32Array);
+      c.logits.forEach((want, j) => {
+        if (!(Math.abs((got[j] as number) - want) <= golden.tolerance)) {
+          throw new KaleidoError(
+            'ERR_INTERNAL',
+            `${HF_AUDIO_NAME} ${c.signal}: onnxruntime logit ${j} = ${got[j]}, reference ${want}`,
+          );
+        }
+      });
+    }
+  } finally {
+    await audio.close();
+  }
 }
 
 /** Loads each model version in onnxruntime and checks it against its golden cases. */
@@ -57,6 +137,7 @@ async function verify(models: readonly FixtureModel[]): Promise<void> {
   const scratchDir = await mkdtemp(join(tmpdir(), 'kaleido-fixtures-'));
   try {
     await verifyIn(scratchDir, runtime, models);
+    await verifyHf(runtime, scratchDir);
   } finally {
     await rm(scratchDir, { recursive: true, force: true });
   }
@@ -108,9 +189,11 @@ async function check(files: Map<string, Uint8Array | string>): Promise<string[]>
     const onDisk = await readFile(path).catch(() => undefined);
     if (!onDisk || Buffer.compare(onDisk, bytesOf(content)) !== 0) stale.push(relative(ROOT, path));
   }
-  const extra = [...(await listFiles(MODELS_DIR)), ...(await listFiles(GOLDEN_DIR))].filter(
-    (p) => !files.has(p),
-  );
+  const extra = [
+    ...(await listFiles(MODELS_DIR)),
+    ...(await listFiles(GOLDEN_DIR)),
+    ...(await listFiles(HF_MODELS_DIR)),
+  ].filter((p) => !files.has(p));
   return [...stale, ...extra.map((p) => `${relative(ROOT, p)} (not generated)`)];
 }
 
@@ -119,7 +202,7 @@ async function main(): Promise<void> {
   const models = fixtureModels();
   const files = await renderFiles(models);
   const modelBytes = [...files]
-    .filter(([p]) => p.startsWith(MODELS_DIR))
+    .filter(([p]) => p.startsWith(MODELS_DIR) || p.startsWith(HF_MODELS_DIR))
     .reduce((n, [, c]) => n + bytesOf(c).length, 0);
   if (modelBytes > MAX_TOTAL_BYTES) {
     throw new KaleidoError(
@@ -140,6 +223,7 @@ async function main(): Promise<void> {
   }
   await rm(MODELS_DIR, { recursive: true, force: true });
   await rm(GOLDEN_DIR, { recursive: true, force: true });
+  await rm(HF_MODELS_DIR, { recursive: true, force: true });
   for (const [path, content] of files) {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, content);

@@ -23,6 +23,7 @@ import type { Finding, PiiAnalyzer } from '../core/safety/pii/index.js';
 import { RuleTextScorer } from '../core/safety/rules/index.js';
 import {
   AudioAnalyzers,
+  type CommandsAnalyzer,
   VAD_SAMPLE_RATE,
   type AudioAnalysisInput,
   type AudioAnalyzerDeps,
@@ -40,6 +41,7 @@ import type {
   DetectedContent,
   Disclosure,
   ModalityModule,
+  PluggedAnalyzer,
   Presented,
   RegisteredAnalyzer,
   SafetySignals,
@@ -271,6 +273,8 @@ export interface AudioModuleDeps {
   readonly transcriptSafety?: TextModule;
   /** Largest encoded audio body (default 100 MiB). */
   readonly maxBytes?: number;
+  /** Bring-your-own analyzers (e.g. Hugging Face audio classifiers, `audio/hf:<name>`). */
+  readonly plugged?: readonly PluggedAnalyzer<AudioInput>[];
 }
 
 export interface SpeechResult {
@@ -404,7 +408,23 @@ export function createAudioModule(deps: AudioModuleDeps): AudioModule {
         return transcribe(vad === undefined ? input : { audio: input.audio, speech: vad.segments }, ctx);
       },
     },
+    {
+      ...base('commands'),
+      parseOptions: (raw: unknown) => {
+        const a = audio.get('commands') as CommandsAnalyzer | undefined;
+        // Unavailable: the step fails with that reason; the options cannot be checked.
+        return a === undefined ? undefined : a.parseOptions(raw);
+      },
+      run: async (input, previous, ctx) => {
+        const vad = find<VadResult>(previous, vadResults);
+        return need('commands').analyze(
+          vad === undefined ? input : { audio: input.audio, speech: vad.segments },
+          ctx,
+        );
+      },
+    },
     ...TRANSCRIPT_SAFETY_TASKS.map(safetyStep),
+    ...(deps.plugged ?? []),
   ];
 
   /** Outputs of the safety steps as the text module knows them (`text/<task>`). */
@@ -442,11 +462,13 @@ export function createAudioModule(deps: AudioModuleDeps): AudioModule {
     async init() {
       await audio.init();
       await safety?.init();
+      for (const a of deps.plugged ?? []) await a.init();
     },
 
     async close() {
       await audio.close();
       await safety?.close();
+      for (const a of deps.plugged ?? []) await a.close();
     },
 
     prepare(content: DetectedContent): Promise<AudioInput> {

@@ -9,7 +9,7 @@ import { RuleTextScorer } from '../core/safety/rules/index.js';
 import { createTextAnalyzers, type TextAnalyzerDeps } from '../modalities/text/index.js';
 import type { PolicyStore } from '../safety/policy-store.js';
 import { AnalysisService } from './service.js';
-import { createTextModule } from './text.js';
+import { createTextModule, type TextModuleDeps } from './text.js';
 
 export { AnalysisService, type AnalysisServiceOptions } from './service.js';
 export { createTextModule, DEFAULT_ENTITY_MAX_CHARS, DEFAULT_TEXT_MAX_BYTES } from './text.js';
@@ -55,6 +55,7 @@ export type {
 export { decodeText, parseMediaType, resolveContent } from './content.js';
 export type { MediaType, ResolvedContent } from './content.js';
 export { decide, mayQuote, safetyFailures } from './safety.js';
+export { pluggedClassifier, pluggedTaskName, type ClassificationResult } from './plugged.js';
 export type * from './types.js';
 
 export interface DefaultAnalysisDeps {
@@ -75,6 +76,8 @@ export interface DefaultAnalysisDeps {
   /** Largest raw text body in bytes (default 1 MiB). */
   readonly maxTextBytes?: number;
   readonly defaultStepTimeoutMs?: number;
+  /** Bring-your-own text analyzers (`text/hf:<name>`). */
+  readonly textPlugged?: TextModuleDeps['plugged'];
 }
 
 /**
@@ -99,6 +102,7 @@ export function createDefaultAnalysis(deps: DefaultAnalysisDeps): AnalysisServic
       ...(deps.text.maxTextLength === undefined ? {} : { maxTextLength: deps.text.maxTextLength }),
       ...(deps.entityMaxChars === undefined ? {} : { entityMaxChars: deps.entityMaxChars }),
       ...(deps.maxTextBytes === undefined ? {} : { maxBytes: deps.maxTextBytes }),
+      ...(deps.textPlugged === undefined ? {} : { plugged: deps.textPlugged }),
     }),
   );
   return service;

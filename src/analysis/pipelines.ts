@@ -152,6 +152,17 @@ export const AUDIO_PIPELINES: readonly PipelineDefinition[] = [
       ...transcriptSafetySteps('audio', ['transcript']),
     ],
   },
+  {
+    name: 'audio-commands',
+    modality: 'audio',
+    description:
+      'Spoken commands: voice activity, then the command grammar (default: ten keywords; options.commands ' +
+      'may name phrases or a JSGF grammar) on each speech segment. Closed vocabulary: nothing to moderate.',
+    steps: [
+      { id: 'vad', analyzer: 'audio/vad', timeoutMs: 120_000 },
+      { id: 'commands', analyzer: 'audio/commands', after: ['vad'], timeoutMs: 120_000 },
+    ],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -194,6 +194,7 @@ export class AnalysisService {
     const pipeline = this.choosePipeline(module, request);
     const policy = this.policyFor(pipeline.name);
     const operators = this.operatorsFor(policy);
+    const stepOptions = await this.parseStepOptions(pipeline, request.options);
     const input = await module.prepare(detected);
 
     const executor: StepExecutor<unknown> = {
@@ -209,7 +210,10 @@ export class AnalysisService {
         };
       },
       run: (step, previous, signal) =>
-        (this.analyzersById.get(step.analyzer) as RegisteredAnalyzer).run(input, previous, { signal }),
+        (this.analyzersById.get(step.analyzer) as RegisteredAnalyzer).run(input, previous, {
+          signal,
+          ...(stepOptions.has(step.id) ? { options: stepOptions.get(step.id) } : {}),
+        }),
     };
     const run = await runPipeline(pipeline, executor, {
       clock,
@@ -325,6 +329,37 @@ export class AnalysisService {
       .filter((t) => !def.steps.some((s) => s.id === t))
       .map((t) => ({ id: t, analyzer: `${module.modality}/${t}` }));
     return { ...selected, steps: [...selected.steps, ...extra] };
+  }
+
+  /** Request options by step id, each validated by its analyzer (400 before anything runs). */
+  private async parseStepOptions(
+    pipeline: PipelineDefinition,
+    options: Readonly<Record<string, unknown>> | undefined,
+  ): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    if (options === undefined) return out;
+    for (const [id, raw] of Object.entries(options)) {
+      const step = pipeline.steps.find((s) => s.id === id);
+      const a = step === undefined ? undefined : this.analyzersById.get(step.analyzer);
+      if (step === undefined || a?.parseOptions === undefined) {
+        throw new KaleidoError(
+          'ERR_VALIDATION',
+          step === undefined
+            ? `options name ${id}, which is not a step of this request`
+            : `the ${id} step takes no options`,
+          {
+            details: {
+              field: `options.${id}`,
+              allowed: pipeline.steps
+                .filter((s) => this.analyzersById.get(s.analyzer)?.parseOptions !== undefined)
+                .map((s) => s.id),
+            },
+          },
+        );
+      }
+      out.set(id, await a.parseOptions(raw));
+    }
+    return out;
   }
 
   private policyFor(pipeline: string): Policy {

@@ -34,6 +34,7 @@ import type {
   DetectedContent,
   Disclosure,
   ModalityModule,
+  PluggedAnalyzer,
   Presented,
   RegisteredAnalyzer,
   SafetySignals,
@@ -74,6 +75,8 @@ export interface TextModuleDeps {
   readonly entityMaxChars?: number;
   /** Largest raw text body in bytes (default 1 MiB). */
   readonly maxBytes?: number;
+  /** Bring-your-own analyzers (e.g. Hugging Face classifiers, `text/hf:<name>`). */
+  readonly plugged?: readonly PluggedAnalyzer<TextInput>[];
 }
 
 const NONE: AnalyzerDescription = { model: 'none', version: '' };
@@ -195,6 +198,7 @@ export function createTextModule(deps: TextModuleDeps): TextModule {
       () => (rules ? { available: true } : unavailable('no rule scorer configured')),
       (t) => (rules as RuleTextScorer).score(t.text),
     ),
+    ...(deps.plugged ?? []),
   ];
   const sourceOf = (task: string): ReturnType<typeof sourceOfAnalyzer> => {
     const d = registered.find((a) => a.task === task)?.describe() ?? NONE;
@@ -210,10 +214,12 @@ export function createTextModule(deps: TextModuleDeps): TextModule {
 
     async init() {
       await analyzers.init();
+      for (const a of deps.plugged ?? []) await a.init();
     },
 
     async close() {
       await analyzers.close();
+      for (const a of deps.plugged ?? []) await a.close();
     },
 
     prepare(content: DetectedContent): TextInput {

@@ -48,6 +48,21 @@ export interface RegisteredAnalyzer<I = unknown> {
   status(): AnalyzerStatus;
   /** `previous`: results of earlier steps, by step id. */
   run(input: I, previous: ReadonlyMap<string, unknown>, ctx: AnalyzeContext): Promise<unknown>;
+  /**
+   * Validates this analyzer's request options (`AnalyzeRequest.options[<step id>]`) before any
+   * step runs; throws a 4xx KaleidoError. Analyzers without it take no options.
+   */
+  parseOptions?(raw: unknown): unknown;
+}
+
+/**
+ * An analyzer plugged into a modality from outside it (a bring-your-own model, analysis/plugged.ts):
+ * the module loads and closes it with its own engines.
+ */
+export interface PluggedAnalyzer<I = unknown> extends RegisteredAnalyzer<I> {
+  /** Loads the model; never throws (a failure shows in `status()`). */
+  init(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** What the safety step needs from a modality's results. */
@@ -106,6 +121,8 @@ export interface AnalyzeRequest {
   /** Steps to run (by step id / task name); with `pipeline`, a subset of it. */
   readonly tasks?: readonly string[];
   readonly pipeline?: string;
+  /** Per step id (or task name): that analyzer's options, validated by its `parseOptions`. */
+  readonly options?: Readonly<Record<string, unknown>>;
   readonly signal?: CancelSignal;
 }
 

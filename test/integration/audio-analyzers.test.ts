@@ -129,6 +129,9 @@ describe('availability', () => {
       signal: { available: true },
       vad: { available: true },
       transcript: { available: true },
+      // This stack configures no command recogniser (soundswallower has its own tests:
+      // src/adapters/asr-soundswallower, test/e2e/analyze-hf-commands.test.ts).
+      commands: { available: false, reason: 'no command recogniser configured' },
     });
     const methods = Object.fromEntries(stack.analyzers.infos().map((i) => [i.name, i.method]));
     expect(methods).toEqual({ signal: 'rules', vad: 'neural', transcript: 'trained' });

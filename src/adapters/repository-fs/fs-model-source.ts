@@ -13,6 +13,24 @@ import type { ModelSource, ModelSourceEntry, ModelVersionFiles } from '../../cor
 
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** Fields only a Triton-style model config has. */
+const TRITON_FIELDS = ['platform', 'backend', 'max_batch_size', 'input', 'output', 'default_model_filename'];
+
+/**
+ * A Hugging Face model config (as Optimum exports it: `architectures` or `model_type`) rather than
+ * a Triton one. Such a directory is served as version 1 of its ONNX file (`onnx/model.onnx`, else
+ * `model.onnx`), with the serving config completed from the ONNX signature.
+ */
+export function isHuggingFaceConfig(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return false;
+  const c = config as Record<string, unknown>;
+  const hf = Array.isArray(c.architectures) || typeof c.model_type === 'string';
+  return hf && !TRITON_FIELDS.some((f) => f in c);
+}
+
+/** The ONNX file of a Hugging Face layout directory, relative to it (first found). */
+export const HF_ONNX_FILES = ['onnx/model.onnx', 'model.onnx'] as const;
+
 const exists = async (p: string): Promise<boolean> => {
   try {
     await stat(p);
@@ -82,6 +100,16 @@ export function createFsModelSource(repositories: readonly string[]): ModelSourc
     async read(name, defaultModelFilename): Promise<ModelSourceEntry> {
       const dir = await locate(name);
       const config = await readConfig(name, dir);
+      if (isHuggingFaceConfig(config)) {
+        for (const rel of HF_ONNX_FILES) {
+          const modelPath = join(dir, rel);
+          if (!(await exists(modelPath)) || !(await confined(dir, modelPath))) continue;
+          const s = await stat(modelPath);
+          if (!s.isFile()) continue;
+          return { name, dir, config: undefined, versions: [{ version: 1, modelPath, sizeBytes: s.size }] };
+        }
+        return { name, dir, config: undefined, versions: [] };
+      }
       const filename =
         typeof config === 'object' &&
         config !== null &&

@@ -5,8 +5,9 @@
 import { KaleidoError } from '../errors.js';
 import type { PipelineDefinition, PipelineStep } from './types.js';
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const ANALYZER = /^[a-z]+\/[a-z0-9][a-z0-9._-]{0,63}$/;
+// ":" for namespaced tasks such as the bring-your-own classifiers' `hf:<name>`.
+const NAME = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+const ANALYZER = /^[a-z]+\/[a-z0-9][a-z0-9._:-]{0,63}$/;
 
 const bad = (
   pipeline: string,
@@ -28,7 +29,7 @@ export function validatePipeline(
 ): void {
   const name = typeof def.name === 'string' ? def.name : String(def.name);
   if (!NAME.test(name)) {
-    throw bad(name, 'name', 'the name must be 1–64 lower-case letters, digits, ".", "_" or "-"');
+    throw bad(name, 'name', 'the name must be 1–64 lower-case letters, digits, ".", "_", ":" or "-"');
   }
   if (!Array.isArray(def.steps) || def.steps.length === 0) {
     throw bad(name, 'steps', 'a pipeline needs at least one step');

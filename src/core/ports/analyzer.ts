@@ -47,6 +47,11 @@ export interface AnalyzerInfo {
 export interface AnalyzeContext {
   /** Checked between steps; an aborted signal ends the call with ERR_CANCELLED. */
   readonly signal?: CancelSignal;
+  /**
+   * This analyzer's request options, as its `parseOptions` returned them (the raw request value
+   * is validated before any step runs); undefined when the request gave none.
+   */
+  readonly options?: unknown;
 }
 
 export interface Analyzer<I, O> {
@@ -125,4 +130,36 @@ export interface ProfanityMatch extends TextSpan {
 
 export interface ProfanityEngine extends TextEngine {
   matches(text: string): ProfanityMatch[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bring-your-own classifiers: a model the operator put in a model repository (e.g. a Hugging Face
+// export), run by a vendor library (src/adapters/hf-transformers) and plugged into a modality as
+// one more analyzer.
+
+/** What a plugged classifier reads: the modality's prepared content. */
+export type ClassifierInput =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'audio'; readonly samples: Float32Array; readonly sampleRate: number };
+
+export interface ClassLabel {
+  readonly label: string;
+  readonly score: number;
+}
+
+export interface ExternalClassifier {
+  /** Unique name, used as the task `hf:<name>`. */
+  readonly name: string;
+  readonly modality: Modality;
+  /** e.g. "text-classification". */
+  readonly task: string;
+  /** Model identity for stages: the repository model name and its version. */
+  readonly model: string;
+  readonly version: string;
+  /** Loads the model; never throws: a failure is reported by `status()`. */
+  init(): Promise<void>;
+  status(): AnalyzerStatus;
+  /** Every label with its score, highest first. */
+  classify(input: ClassifierInput): Promise<ClassLabel[]>;
+  close(): Promise<void>;
 }

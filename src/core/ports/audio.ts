@@ -104,3 +104,45 @@ export interface SpeechRecognizer {
   recognize(samples: Float32Array, options?: RecognizeOptions): Promise<RecognizedWord[]>;
   close(): Promise<void>;
 }
+
+/** One command a grammar-constrained recogniser heard; times from the start of the given PCM. */
+export interface RecognizedCommand {
+  /** The words of the grammar's phrase as recognised, joined by spaces ("stop", "turn on"). */
+  readonly command: string;
+  readonly start: number;
+  readonly end: number;
+  /** Posterior probability of the phrase in [0, 1] (the decoder's, not calibrated). */
+  readonly confidence: number;
+  readonly words: readonly RecognizedWord[];
+}
+
+export interface CommandRecognizeOptions {
+  /** A JSGF grammar (its public rule is the command set); default: the recogniser's grammar. */
+  readonly jsgf?: string;
+  readonly signal?: CancelSignal;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Closed-vocabulary (grammar-constrained) recogniser: it can only answer phrases of a JSGF
+ * grammar, which is what makes short spoken commands accurate. Failures: ERR_VALIDATION (the
+ * grammar does not parse, or uses a word the pronunciation dictionary lacks; wrong sample rate),
+ * ERR_UNAVAILABLE, ERR_TIMEOUT, ERR_CANCELLED.
+ */
+export interface CommandRecognizer {
+  /** e.g. "soundswallower". */
+  readonly name: string;
+  readonly version: string;
+  readonly language: string;
+  readonly sampleRate: number;
+  readonly model: string;
+  init(): Promise<void>;
+  status(): AnalyzerStatus;
+  /** Words of `words` the pronunciation dictionary does not know (lower case). */
+  unknownWords(words: readonly string[]): Promise<string[]>;
+  /** Throws ERR_VALIDATION when the grammar cannot be used. */
+  checkGrammar(jsgf: string): Promise<void>;
+  /** The best phrase of the grammar in the whole PCM (one utterance), or null when none was found. */
+  recognize(samples: Float32Array, options?: CommandRecognizeOptions): Promise<RecognizedCommand | null>;
+  close(): Promise<void>;
+}

@@ -29,6 +29,13 @@ export {
   type SignalOptions,
 } from './metrics.js';
 export {
+  CommandsAnalyzer,
+  phrasesGrammar,
+  MAX_COMMAND_PHRASES,
+  type CommandsOptions,
+  type CommandsResult,
+} from './commands.js';
+export {
   AudioAnalyzers,
   createAudioAnalyzers,
   AUDIO_ANALYZER_FACTORIES,

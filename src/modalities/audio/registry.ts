@@ -9,7 +9,8 @@
  */
 import { KaleidoError } from '../../core/errors.js';
 import type { Analyzer, AnalyzerInfo, AnalyzerStatus } from '../../core/ports/analyzer.js';
-import type { AudioDecoder, SpeechRecognizer } from '../../core/ports/audio.js';
+import type { AudioDecoder, CommandRecognizer, SpeechRecognizer } from '../../core/ports/audio.js';
+import { CommandsAnalyzer } from './commands.js';
 import type { CancelSignal, InferenceService } from '../../core/ports/inference.js';
 import { SignalAnalyzer, type SignalOptions } from './metrics.js';
 import { TranscriptionAnalyzer, type TranscriptionOptions } from './transcribe.js';
@@ -31,6 +32,8 @@ export interface AudioAnalyzerDeps {
   readonly recognizer?: SpeechRecognizer;
   readonly transcription?: TranscriptionOptions;
   readonly signal?: SignalOptions;
+  /** Grammar-constrained recogniser of spoken commands (soundswallower). */
+  readonly commands?: CommandRecognizer;
 }
 
 type Factory = (deps: AudioAnalyzerDeps) => Analyzer<AudioAnalysisInput, unknown> | string;
@@ -44,6 +47,7 @@ export const AUDIO_ANALYZER_FACTORIES: Readonly<Record<AudioTask, Factory>> = {
     d.recognizer
       ? new TranscriptionAnalyzer(d.recognizer, d.transcription)
       : 'no speech recogniser configured',
+  commands: (d) => (d.commands ? new CommandsAnalyzer(d.commands) : 'no command recogniser configured'),
 };
 
 interface Entry {
@@ -177,7 +181,7 @@ export class AudioAnalyzers {
     const infos: AnalyzerInfo[] = [];
     let base: AudioAnalysisInput = { audio };
     // Order matters: the transcription uses the VAD's segments.
-    for (const task of ['signal', 'vad', 'transcript'] as const) {
+    for (const task of ['signal', 'vad', 'transcript', 'commands'] as const) {
       const analyzer = runnable.get(task);
       if (analyzer === undefined) continue;
       const r = await timed(task, () => analyzer.analyze(base, ctx));

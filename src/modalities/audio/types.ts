@@ -4,6 +4,7 @@
  */
 import type { AnalyzerInfo, AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { AudioProbe, DecodedAudio } from '../../core/ports/audio.js';
+import type { CommandsResult } from './commands.js';
 
 export interface TimeRange {
   readonly start: number;
@@ -87,6 +88,7 @@ export const AudioTask = {
   SIGNAL: 'signal',
   VAD: 'vad',
   TRANSCRIPT: 'transcript',
+  COMMANDS: 'commands',
 } as const;
 export type AudioTask = (typeof AudioTask)[keyof typeof AudioTask];
 export const ALL_AUDIO_TASKS: readonly AudioTask[] = Object.values(AudioTask);
@@ -95,6 +97,7 @@ export interface AudioResults {
   readonly signal?: SignalResult;
   readonly vad?: VadResult;
   readonly transcript?: TranscriptResult;
+  readonly commands?: CommandsResult;
 }
 
 export interface AudioAnalysisResult {

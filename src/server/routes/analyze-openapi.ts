@@ -56,7 +56,7 @@ export const ANALYZE_OPENAPI = {
           'Text must be UTF-8 (BOM optional) or UTF-16 with a BOM; any other `charset` is 415, and',
           'bytes that are not valid UTF-8 are 400 with `details.offset` (no lossy decoding).',
           'Multipart: every file part is analysed by its bytes, every other field as text; fields',
-          '`tasks` and `pipeline` are options. The answer is then `{durationMs, parts: [...]}` and',
+          '`tasks`, `pipeline` and `options` are options. The answer is then `{durationMs, parts: [...]}` and',
           'a bad part fails the request with `details.part`.',
           'A missing or failed analyzer is a stage with status `unavailable` / `failed`, never an',
           'empty result; a failed safety analyzer is passed to the policy (fail-closed by default).',
@@ -74,6 +74,15 @@ export const ANALYZE_OPENAPI = {
             description: 'A pipeline name from GET /v1/pipelines (default: the modality’s default).',
             schema: { type: 'string', examples: ['text-moderation'] },
           },
+          {
+            name: 'options',
+            in: 'query',
+            description:
+              'JSON object of per-step analyzer options, keyed by step id, validated by the analyzer ' +
+              'before anything runs (400 otherwise). E.g. the `commands` step takes `{"words": [phrases]}` ' +
+              'or `{"jsgf": "<JSGF grammar>"}`. Also a JSON-body field or a multipart field.',
+            schema: { type: 'string', examples: ['{"commands":{"words":["lights on","lights off"]}}'] },
+          },
         ],
         requestBody: {
           required: true,
@@ -90,7 +99,11 @@ export const ANALYZE_OPENAPI = {
               schema: {
                 type: 'object',
                 additionalProperties: { type: 'string' },
-                properties: { tasks: { type: 'string' }, pipeline: { type: 'string' } },
+                properties: {
+                  tasks: { type: 'string' },
+                  pipeline: { type: 'string' },
+                  options: { type: 'string', description: 'JSON object keyed by step id' },
+                },
               },
             },
           },
@@ -267,6 +280,11 @@ export const ANALYZE_OPENAPI = {
             oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
           },
           pipeline: { type: 'string' },
+          options: {
+            type: 'object',
+            description: 'Per-step analyzer options, keyed by step id (see the `options` query parameter).',
+            additionalProperties: { type: 'object' },
+          },
         },
       },
       Stage: {

@@ -30,8 +30,12 @@ export interface AnalyzeRouteDeps {
 }
 
 const DEFAULT_MAX_PARTS = 16;
-const OPTION_FIELDS = new Set(['tasks', 'pipeline']);
-const JSON_KEYS = ['text', 'tasks', 'pipeline'];
+const OPTION_FIELDS = new Set(['tasks', 'pipeline', 'options']);
+const JSON_KEYS = ['text', 'tasks', 'pipeline', 'options'];
+/** Largest `options` value (JSON text in a query or form field). */
+const MAX_OPTIONS_CHARS = 65_536;
+
+type RequestOptions = { tasks?: string[]; pipeline?: string; options?: Record<string, unknown> };
 
 const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
   reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
@@ -64,8 +68,30 @@ function parsePipeline(value: unknown, field: string): string {
   return value.trim();
 }
 
+/**
+ * Per-step analyzer options: an object keyed by step id (e.g. `{"commands": {"words": [...]}}`),
+ * given as JSON text in a query parameter or form field, or as an object in a JSON body. Each
+ * analyzer validates its own entry.
+ */
+function parseStepOptions(value: unknown, field: string, maxDepth: number): Record<string, unknown> {
+  let v = value;
+  if (typeof v === 'string') {
+    if (v.length > MAX_OPTIONS_CHARS)
+      throw invalid(field, `${field} is over ${MAX_OPTIONS_CHARS} characters`);
+    try {
+      v = parseJsonLimited(new TextEncoder().encode(v), { maxDepth });
+    } catch (e) {
+      throw invalid(field, `${field} must be a JSON object: ${(e as Error).message}`);
+    }
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw invalid(field, `${field} must be an object keyed by step id`);
+  }
+  return v as Record<string, unknown>;
+}
+
 /** Options from the query string; body/form options may add to them but never contradict them. */
-function queryOptions(request: FastifyRequest): { tasks?: string[]; pipeline?: string } {
+function queryOptions(request: FastifyRequest, maxDepth: number): RequestOptions {
   const q = (request.query ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(q)) {
     if (!OPTION_FIELDS.has(key)) {
@@ -75,14 +101,12 @@ function queryOptions(request: FastifyRequest): { tasks?: string[]; pipeline?: s
   return {
     ...(q['tasks'] === undefined ? {} : { tasks: parseTasks(q['tasks'], 'tasks') }),
     ...(q['pipeline'] === undefined ? {} : { pipeline: parsePipeline(q['pipeline'], 'pipeline') }),
+    ...(q['options'] === undefined ? {} : { options: parseStepOptions(q['options'], 'options', maxDepth) }),
   };
 }
 
-function merge(
-  query: { tasks?: string[]; pipeline?: string },
-  body: { tasks?: string[]; pipeline?: string },
-): { tasks?: string[]; pipeline?: string } {
-  for (const key of ['tasks', 'pipeline'] as const) {
+function merge(query: RequestOptions, body: RequestOptions): RequestOptions {
+  for (const key of ['tasks', 'pipeline', 'options'] as const) {
     if (query[key] !== undefined && body[key] !== undefined) {
       throw invalid(key, `${key} is given both in the query and in the body`);
     }
@@ -93,7 +117,7 @@ function merge(
 function jsonContent(
   request: FastifyRequest,
   maxDepth: number,
-): { content: AnalysisContent; tasks?: string[]; pipeline?: string } {
+): RequestOptions & { content: AnalysisContent } {
   const bytes = bodyBytes(request);
   if (bytes.length === 0) throw invalid('body', 'the body is empty', { bytes: 0 });
   const parsed = parseJsonLimited(bytes, { maxDepth });
@@ -111,6 +135,9 @@ function jsonContent(
     content: { kind: 'text', text: body['text'] },
     ...(body['tasks'] === undefined ? {} : { tasks: parseTasks(body['tasks'], 'tasks') }),
     ...(body['pipeline'] === undefined ? {} : { pipeline: parsePipeline(body['pipeline'], 'pipeline') }),
+    ...(body['options'] === undefined
+      ? {}
+      : { options: parseStepOptions(body['options'], 'options', maxDepth) }),
   };
 }
 
@@ -138,11 +165,12 @@ function multipartError(e: unknown, limits: { maxBytes: number; maxParts: number
 
 async function multipartParts(
   request: FastifyRequest,
-  limits: { maxBytes: number; maxParts: number },
-): Promise<{ parts: Part[]; tasks?: string[]; pipeline?: string }> {
+  limits: { maxBytes: number; maxParts: number; maxDepth: number },
+): Promise<RequestOptions & { parts: Part[] }> {
   const parts: Part[] = [];
   let tasks: string[] | undefined;
   let pipeline: string | undefined;
+  let options: Record<string, unknown> | undefined;
   let total = 0;
   try {
     for await (const part of request.parts({
@@ -182,6 +210,7 @@ async function multipartParts(
       const value = typeof part.value === 'string' ? part.value : String(part.value);
       if (part.fieldname === 'tasks') tasks = parseTasks(value, 'tasks');
       else if (part.fieldname === 'pipeline') pipeline = parsePipeline(value, 'pipeline');
+      else if (part.fieldname === 'options') options = parseStepOptions(value, 'options', limits.maxDepth);
       else {
         total += value.length;
         parts.push({ name: part.fieldname, content: { kind: 'text', text: value } });
@@ -195,6 +224,7 @@ async function multipartParts(
     parts,
     ...(tasks === undefined ? {} : { tasks }),
     ...(pipeline === undefined ? {} : { pipeline }),
+    ...(options === undefined ? {} : { options }),
   };
 }
 
@@ -226,9 +256,9 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
 
     scope.post('/v1/analyze', { bodyLimit: maxBytes }, async (request, reply) => {
       const signal = request.kaleidoAbort?.signal;
-      const query = queryOptions(request);
+      const query = queryOptions(request, maxDepth);
       const type = parseMediaType(request.headers['content-type']);
-      const run = (content: AnalysisContent, options: { tasks?: string[]; pipeline?: string }) =>
+      const run = (content: AnalysisContent, options: RequestOptions) =>
         analysis.analyze(content, {
           ...options,
           ...(signal === undefined ? {} : { signal }),
@@ -236,10 +266,11 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
 
       if (type?.essence === 'multipart/form-data') {
         const started = Date.now();
-        const form = await multipartParts(request, { maxBytes, maxParts });
+        const form = await multipartParts(request, { maxBytes, maxParts, maxDepth });
         const options = merge(query, {
           ...(form.tasks === undefined ? {} : { tasks: form.tasks }),
           ...(form.pipeline === undefined ? {} : { pipeline: form.pipeline }),
+          ...(form.options === undefined ? {} : { options: form.options }),
         });
         const answers: Array<AnalysisResponse & { part: string; filename?: string }> = [];
         // One part after another: each part's analysers already run concurrently, and a request
@@ -260,6 +291,7 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
         const options = merge(query, {
           ...(body.tasks === undefined ? {} : { tasks: body.tasks }),
           ...(body.pipeline === undefined ? {} : { pipeline: body.pipeline }),
+          ...(body.options === undefined ? {} : { options: body.options }),
         });
         return json(reply, 200, await run(body.content, options));
       }
