@@ -35,6 +35,22 @@ export type FeaturizerSpec =
   | {
       /** The numeric and vector fields of the data set, in schema order. */
       readonly type: 'tabular';
+    }
+  | {
+      /**
+       * Frozen image embeddings of a file data set (ports/media-features.ts ImageEmbedder):
+       * `model` names the encoder ("mobilenet_v2": MobileNetV2 global-average-pooled, 1280-d).
+       */
+      readonly type: 'image-embedding';
+      readonly model: 'mobilenet_v2';
+    }
+  | {
+      /**
+       * Signal-processing audio features of a file data set, decoded to 16 kHz mono:
+       * `log-mel-stats` (core/train/log-mel.ts, 116-d). Not a learned embedding.
+       */
+      readonly type: 'audio-features';
+      readonly method: 'log-mel-stats';
     };
 
 /** A data set version (name = the data set's id). */
@@ -67,12 +83,23 @@ export interface StudySpec {
   readonly modelName: string;
   /** Alias pointed at the new version (default "champion"). */
   readonly alias: string;
+  /**
+   * Fairness evaluation of the best head when the data set declares sensitive attributes
+   * (lifecycle/fairness.ts): thresholds (defaults parity difference ≤ 0.10, equalized odds ≤ 0.10,
+   * impact ratio ≥ 0.8) and the favourable class. Absent: the defaults.
+   */
+  readonly fairness?: {
+    readonly thresholds?: Readonly<Record<string, number>>;
+    readonly positiveLabel?: string;
+  };
 }
 
 export interface StudyRecord {
   /** Opaque, unique, stable (a UUID). */
   readonly id: string;
-  /** Unique among studies; used in URLs and the CLI as an alternative to the id. */
+  /** The owner; absent on insert means the `system` tenant. Stores always return it. */
+  readonly tenantId?: string;
+  /** Unique among the tenant's studies; used in URLs and the CLI as an alternative to the id. */
   readonly name: string;
   readonly state: StudyState;
   readonly spec: StudySpec;
@@ -89,18 +116,23 @@ export interface StudyRecord {
   readonly finishedAt: number | null;
 }
 
-export type StudyPatch = Partial<Omit<StudyRecord, 'id' | 'name' | 'spec' | 'createdAt'>>;
+export type StudyPatch = Partial<Omit<StudyRecord, 'id' | 'tenantId' | 'name' | 'spec' | 'createdAt'>>;
 
 export interface StudyStore {
-  /** ERR_ALREADY_EXISTS when the id or the name is taken. */
+  /** ERR_ALREADY_EXISTS when the id, or the name within the study's tenant, is taken. */
   insert(study: StudyRecord): Promise<void>;
-  get(id: string): Promise<StudyRecord | undefined>;
-  getByName(name: string): Promise<StudyRecord | undefined>;
+  /** With `tenantId`, only that tenant's study (another tenant's answers undefined, like a missing one). */
+  get(id: string, tenantId?: string): Promise<StudyRecord | undefined>;
+  /** Names are per tenant; `tenantId` defaults to the `system` tenant. */
+  getByName(name: string, tenantId?: string): Promise<StudyRecord | undefined>;
   /**
    * Applies `patch` and returns the new record; ERR_NOT_FOUND for an unknown id. With
    * `expectedState`, the update only happens if the study is in that state (else ERR_INVALID_STATE).
    */
   update(id: string, patch: StudyPatch, expectedState?: StudyState): Promise<StudyRecord>;
-  /** Studies ordered by createdAt, then id; optionally only those in `states`. */
-  list(filter?: { readonly states?: readonly StudyState[] }): Promise<StudyRecord[]>;
+  /** Studies ordered by createdAt, then id; optionally only those in `states` and of `tenantId`. */
+  list(filter?: {
+    readonly states?: readonly StudyState[];
+    readonly tenantId?: string;
+  }): Promise<StudyRecord[]>;
 }

@@ -21,6 +21,8 @@ import { deriveSeed } from '../../core/random.js';
 import type { ParseResult } from './parse.js';
 
 const LABEL_CANDIDATES = ['label', 'class', 'y'];
+/** Most distinct values a sensitive attribute may take (a continuous column must be binned first). */
+export const MAX_SENSITIVE_GROUPS = 50;
 const FILE_CANDIDATES = ['file', 'path'];
 
 export interface ValidatedRows {
@@ -110,6 +112,22 @@ export function validateRows(parsed: ParseResult, request: RegisterDatasetReques
     return [...dims.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
   };
 
+  if (request.sensitiveAttributes !== undefined && !Array.isArray(request.sensitiveAttributes))
+    throw invalid('sensitiveAttributes must be a list of column names', { field: 'sensitiveAttributes' });
+  const sensitive = [...new Set(request.sensitiveAttributes ?? [])];
+  for (const f of sensitive) {
+    if (typeof f !== 'string' || !columns.includes(f))
+      throw invalid(`the sensitive attribute "${String(f)}" is not in the data`, {
+        field: 'sensitiveAttributes',
+      });
+    if (f === labelField)
+      throw invalid('the label cannot be a sensitive attribute', { field: 'sensitiveAttributes' });
+    if (f === textField || f === fileField)
+      throw invalid(`the ${f === textField ? 'text' : 'file'} field cannot be a sensitive attribute`, {
+        field: 'sensitiveAttributes',
+      });
+  }
+
   let featureFields: string[];
   if (request.featureFields !== undefined) {
     for (const f of request.featureFields) {
@@ -119,8 +137,12 @@ export function validateRows(parsed: ParseResult, request: RegisterDatasetReques
     }
     featureFields = [...request.featureFields];
   } else if (textField === null && fileField === null) {
+    // Sensitive attributes are not default features (naming one in featureFields still trains on it).
     featureFields = columns.filter(
-      (c) => c !== labelField && (fieldType(c) === 'number' || fieldType(c) === 'vector'),
+      (c) =>
+        c !== labelField &&
+        !sensitive.includes(c) &&
+        (fieldType(c) === 'number' || fieldType(c) === 'vector'),
     );
   } else {
     featureFields = [];
@@ -171,6 +193,16 @@ export function validateRows(parsed: ParseResult, request: RegisterDatasetReques
         }
       }
     }
+    for (const f of sensitive) {
+      const v = row.fields[f];
+      if (v !== undefined && v !== null && typeof v === 'object') {
+        rowIssues.push({
+          line: row.line,
+          field: f,
+          message: `sensitive attribute "${f}" must be a string, number or boolean`,
+        });
+      }
+    }
     if (rowIssues.length > 0) issues.push(...rowIssues);
     else rows.push({ line: row.line, label: label as string, fields: row.fields });
   }
@@ -197,13 +229,34 @@ export function validateRows(parsed: ParseResult, request: RegisterDatasetReques
       ...(dims === undefined ? {} : { dimensions: dims }),
     };
   });
+  for (const f of sensitive) {
+    const values = new Set<string>();
+    for (const r of rows) {
+      const v = r.fields[f];
+      if (v !== undefined && v !== null && v !== '') values.add(String(v));
+    }
+    if (values.size > MAX_SENSITIVE_GROUPS) {
+      throw invalid(
+        `the sensitive attribute "${f}" has ${values.size} distinct values (at most ${MAX_SENSITIVE_GROUPS}); bin it into groups first`,
+        { field: 'sensitiveAttributes', attribute: f, distinct: values.size },
+      );
+    }
+  }
   const classBalance: Record<string, number> = {};
   for (const r of rows) classBalance[r.label] = (classBalance[r.label] ?? 0) + 1;
   const classes = Object.keys(classBalance).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     rows,
     issues,
-    schema: { fields, labelField, textField, fileField, featureFields },
+    schema: {
+      fields,
+      labelField,
+      textField,
+      fileField,
+      featureFields,
+      // Only when declared, so versions registered before sensitive attributes existed compare equal.
+      ...(sensitive.length === 0 ? {} : { sensitiveAttributes: sensitive }),
+    },
     classes,
     classBalance: Object.fromEntries(classes.map((c) => [c, classBalance[c] as number])),
   };

@@ -10,8 +10,15 @@
  * the schema, which gives the same rows because parsing is deterministic. Registrations of one
  * name are serialised within the process; across processes, writing a manifest that appeared
  * meanwhile is refused (ERR_ALREADY_EXISTS) rather than overwritten.
+ *
+ * Data sets belong to tenants: the `system` tenant's live under `datasets/<name>/` (where every
+ * data set lived before tenants owned them), another tenant's under
+ * `tenants/<tenant>/datasets/<name>/`; a store is one tenant's view (`forTenant`), so names are
+ * per tenant and another tenant's data set answers exactly like a missing one. Blobs stay shared
+ * and content-addressed: only a manifest the tenant can read names them.
  */
 import { KaleidoError } from '../../core/errors.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import type { ArtifactStore } from '../../core/ports/artifact-store.js';
 import {
   DatasetFormat,
@@ -32,6 +39,8 @@ export interface ArtifactDatasetStoreOptions {
   readonly now?: () => number;
   /** Issues listed in an ERR_VALIDATION (all are counted). */
   readonly maxReportedIssues?: number;
+  /** Whose data sets this view holds (default: the system tenant). */
+  readonly tenantId?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -40,7 +49,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 const blobKey = (sha: string): string => `${BLOBS}${sha}`;
-const versionPrefix = (name: string, version: number): string => `datasets/${name}/v${version}/`;
+/** Where a tenant's data sets live (the system tenant's where all of them lived before tenants). */
+const tenantRoot = (tenantId: string): string =>
+  tenantId === SYSTEM_TENANT ? 'datasets/' : `tenants/${tenantId}/datasets/`;
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function checkName(name: unknown): asserts name is string {
   // "blobs" is the content-addressed area under datasets/, not a data set.
@@ -90,12 +102,40 @@ export class ArtifactDatasetStore implements DatasetStore {
   private readonly artifacts: ArtifactStore;
   private readonly now: () => number;
   private readonly maxReportedIssues: number;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks: Map<string, Promise<unknown>>;
+  readonly tenantId: string;
+  private readonly root: string;
+  private readonly views: Map<string, ArtifactDatasetStore>;
 
-  constructor(options: ArtifactDatasetStoreOptions) {
+  constructor(
+    private readonly options: ArtifactDatasetStoreOptions,
+    shared?: { locks: Map<string, Promise<unknown>>; views: Map<string, ArtifactDatasetStore> },
+  ) {
     this.artifacts = options.artifacts;
     this.now = options.now ?? Date.now;
     this.maxReportedIssues = options.maxReportedIssues ?? 100;
+    this.tenantId = options.tenantId ?? SYSTEM_TENANT;
+    this.root = tenantRoot(this.tenantId);
+    this.locks = shared?.locks ?? new Map();
+    this.views = shared?.views ?? new Map();
+  }
+
+  /** The same store for another tenant's data sets (same artifacts, locks and blobs). */
+  forTenant(tenantId: string): ArtifactDatasetStore {
+    if (tenantId === this.tenantId) return this;
+    let view = this.views.get(tenantId);
+    if (view === undefined) {
+      view = new ArtifactDatasetStore(
+        { ...this.options, tenantId },
+        { locks: this.locks, views: this.views },
+      );
+      this.views.set(tenantId, view);
+    }
+    return view;
+  }
+
+  private versionPrefix(name: string, version: number): string {
+    return `${this.root}${name}/v${version}/`;
   }
 
   async register(request: RegisterDatasetRequest): Promise<DatasetVersion> {
@@ -123,7 +163,7 @@ export class ArtifactDatasetStore implements DatasetStore {
     const split = stratifiedSplit(labels, spec);
     const sha256 = sha256Hex(content);
 
-    return this.withLock(request.name, async () => {
+    return this.withLock(`${this.root}${request.name}`, async () => {
       const existing = await this.list(request.name);
       const latest = existing.at(-1);
       if (
@@ -136,7 +176,7 @@ export class ArtifactDatasetStore implements DatasetStore {
         return latest;
       }
       const version = (latest?.version ?? 0) + 1;
-      const prefix = versionPrefix(request.name, version);
+      const prefix = this.versionPrefix(request.name, version);
       await this.putBlob(sha256, content);
       if (listing !== null) {
         for (const entry of listing) await this.putBlob(entry.sha256, files.get(entry.path) as Uint8Array);
@@ -187,17 +227,18 @@ export class ArtifactDatasetStore implements DatasetStore {
         details: { field: 'version' },
       });
     }
-    const key = `${versionPrefix(name, version)}manifest.json`;
+    const key = `${this.versionPrefix(name, version)}manifest.json`;
     if ((await this.artifacts.stat(key)) === undefined) throw notFound(name, version);
     return JSON.parse(decoder.decode(await this.artifacts.get(key))) as DatasetVersion;
   }
 
   async list(name?: string): Promise<DatasetVersion[]> {
     if (name !== undefined) checkName(name);
-    const infos = await this.artifacts.list(name === undefined ? 'datasets/' : `datasets/${name}/`);
+    const infos = await this.artifacts.list(name === undefined ? this.root : `${this.root}${name}/`);
     const found: Array<{ name: string; version: number }> = [];
+    const manifest = new RegExp(`^${escapeRegExp(this.root)}([^/]+)/v([0-9]+)/manifest\\.json$`);
     for (const info of infos) {
-      const m = /^datasets\/([^/]+)\/v([0-9]+)\/manifest\.json$/.exec(info.key);
+      const m = manifest.exec(info.key);
       if (m) found.push({ name: m[1] as string, version: Number(m[2]) });
     }
     found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version));
@@ -224,6 +265,7 @@ export class ArtifactDatasetStore implements DatasetStore {
       ...(s.textField === null ? {} : { textField: s.textField }),
       ...(s.fileField === null ? {} : { fileField: s.fileField }),
       featureFields: s.featureFields,
+      ...(s.sensitiveAttributes === undefined ? {} : { sensitiveAttributes: s.sensitiveAttributes }),
     }).rows;
   }
 

@@ -18,6 +18,7 @@ import type { JsonValue } from '../../core/hpo/types.js';
 import type { ModelSignature } from '../../core/ports/registry-store.js';
 import type { FeaturizerSpec } from '../../core/ports/study-store.js';
 import { argmax, predictProba } from '../../core/train/trainer.js';
+import { fairnessMarkdown, type FairnessRecord } from '../fairness.js';
 import type { LabelledFeatures, TrainedHead } from '../../core/train/types.js';
 
 export interface EvaluationReport {
@@ -144,6 +145,11 @@ export interface ModelCardInput {
     readonly importance: Readonly<Record<string, number>> | null;
   };
   readonly evaluation: EvaluationReport;
+  /** Fairness across the data set's sensitive attributes (absent or empty: none declared). */
+  readonly fairness?: {
+    readonly reports: readonly FairnessRecord[];
+    readonly errors: ReadonlyArray<{ readonly attribute: string; readonly message: string }>;
+  };
   readonly signature: ModelSignature | null;
   readonly trainingJobId: string;
   readonly createdAt: number;
@@ -153,6 +159,10 @@ const fmt = (x: number | null): string =>
   x === null ? 'n/a' : Number.isInteger(x) ? String(x) : x.toFixed(4);
 
 function featurizerText(f: FeaturizerSpec): string {
+  if (f.type === 'image-embedding')
+    return 'frozen image embeddings: MobileNetV2 (ImageNet backbone, nsfwjs weights) global-average-pooled 1280-d output for the RGB image / 255 resized bilinearly to 224×224 (adapters/image-tfjs/embedder.ts); the classifier head is trained on them, the encoder is not fine-tuned';
+  if (f.type === 'audio-features')
+    return 'log-mel-stats audio features (a fixed signal-processing embedding, not learned): audio decoded to 16 kHz mono, 25 ms Hann frames every 10 ms, mean and standard deviation over frames of 40 log-mel energies, 13 MFCCs, spectral centroid, roll-off, flatness, zero-crossing rate and RMS level, 116 values (core/train/log-mel.ts)';
   return f.type === 'tabular'
     ? 'the numeric and vector columns of the data set, in schema order'
     : `a hashed bag of words over the text field: ${f.dimensions} signed buckets (FNV-1a), ${f.bigrams ? 'words and word pairs' : 'words'}, 1 + ln(tf), L2-normalised rows (core/train/features.ts hashedBagOfWords)`;
@@ -163,12 +173,29 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
   const { head, evaluation: ev, study, dataset } = input;
   const training = head.training;
   const best = training.history.find((h) => h.epoch === training.bestEpoch) ?? null;
+  const fairnessReports = input.fairness?.reports ?? [];
+  const fairnessErrors = input.fairness?.errors ?? [];
   const limitations = [
     `Trained on ${dataset.rows} rows of data set ${dataset.id}@${dataset.version}; behaviour on text or data unlike it is unmeasured.`,
     `Scores are from ${ev.rows} ${ev.split} rows of the same data set; they are not a guarantee on production traffic.`,
     'Clients must featurise inputs exactly as described above; other features give meaningless probabilities.',
-    'No fairness or slice analysis was run for this version.',
+    ...(fairnessReports.length === 0 && fairnessErrors.length === 0
+      ? [
+          'No fairness or slice analysis was run for this version: the data set declares no sensitive attribute.',
+        ]
+      : fairnessReports.some((r) => r.flagged)
+        ? [
+            `Flagged for fairness: ${fairnessReports
+              .filter((r) => r.flagged)
+              .map((r) => `"${r.attribute}"`)
+              .join(
+                ', ',
+              )} (see Fairness); do not use it where these groups must be treated alike without review.`,
+          ]
+        : []),
+    ...fairnessErrors.map((e) => `Fairness across "${e.attribute}" could not be measured: ${e.message}`),
   ];
+  const intendedUse = `Classifying inputs like those of data set \`${dataset.id}\` into ${head.classes.join(' / ')}. Serve it over OIP: input \`${input.signature?.inputs[0]?.name ?? 'features'}\` FP32 [batch, ${head.inputDim}], output class probabilities.`;
   const lines: string[] = [
     `# Model card: ${input.modelName}`,
     '',
@@ -177,7 +204,7 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
     '',
     '## Intended use',
     '',
-    `Classifying inputs like those of data set \`${dataset.id}\` into ${head.classes.join(' / ')}. Serve it over OIP: input \`${input.signature?.inputs[0]?.name ?? 'features'}\` FP32 [batch, ${head.inputDim}], output class probabilities.`,
+    intendedUse,
     '',
     '## Data',
     '',
@@ -224,6 +251,7 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
     '',
     `Confusion matrix (rows: true, columns: predicted; ${ev.confusionMatrix.labels.join(', ')}): ${JSON.stringify(ev.confusionMatrix.matrix)}.`,
     '',
+    ...(fairnessReports.length === 0 ? [] : ['## Fairness', '', ...fairnessMarkdown(fairnessReports), '']),
     '## Limitations',
     '',
     ...limitations.map((l) => `- ${l}`),
@@ -247,6 +275,13 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
     },
     study: study as unknown as JsonValue,
     evaluation: ev as unknown as JsonValue,
+    intendedUse,
+    ...(input.fairness === undefined
+      ? {}
+      : {
+          fairness: fairnessReports as unknown as JsonValue,
+          ...(fairnessErrors.length === 0 ? {} : { fairnessErrors: fairnessErrors as unknown as JsonValue }),
+        }),
     ...(input.signature === null ? {} : { signature: input.signature as unknown as JsonValue }),
     limitations,
     markdown: lines.join('\n'),

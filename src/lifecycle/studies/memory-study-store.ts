@@ -4,6 +4,7 @@
  */
 import { KaleidoError } from '../../core/errors.js';
 import type { StudyPatch, StudyRecord, StudyState, StudyStore } from '../../core/ports/study-store.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 
 const copy = (r: StudyRecord): StudyRecord => Object.freeze(structuredClone(r));
 
@@ -16,21 +17,22 @@ export class InMemoryStudyStore implements StudyStore {
         details: { id: study.id },
       });
     }
-    if ([...this.studies.values()].some((s) => s.name === study.name)) {
+    const tenantId = study.tenantId ?? SYSTEM_TENANT;
+    if ([...this.studies.values()].some((s) => s.tenantId === tenantId && s.name === study.name)) {
       throw new KaleidoError('ERR_ALREADY_EXISTS', `a study named "${study.name}" already exists`, {
         details: { name: study.name },
       });
     }
-    this.studies.set(study.id, copy(study));
+    this.studies.set(study.id, copy({ ...study, tenantId }));
   }
 
-  async get(id: string): Promise<StudyRecord | undefined> {
+  async get(id: string, tenantId?: string): Promise<StudyRecord | undefined> {
     const s = this.studies.get(id);
-    return s === undefined ? undefined : copy(s);
+    return s === undefined || (tenantId !== undefined && s.tenantId !== tenantId) ? undefined : copy(s);
   }
 
-  async getByName(name: string): Promise<StudyRecord | undefined> {
-    const s = [...this.studies.values()].find((r) => r.name === name);
+  async getByName(name: string, tenantId: string = SYSTEM_TENANT): Promise<StudyRecord | undefined> {
+    const s = [...this.studies.values()].find((r) => r.tenantId === tenantId && r.name === name);
     return s === undefined ? undefined : copy(s);
   }
 
@@ -42,14 +44,25 @@ export class InMemoryStudyStore implements StudyStore {
         details: { id, state: s.state, expectedState },
       });
     }
-    const next = copy({ ...s, ...patch, id: s.id, name: s.name, spec: s.spec, createdAt: s.createdAt });
+    const next = copy({
+      ...s,
+      ...patch,
+      id: s.id,
+      tenantId: s.tenantId,
+      name: s.name,
+      spec: s.spec,
+      createdAt: s.createdAt,
+    });
     this.studies.set(id, next);
     return copy(next);
   }
 
-  async list(filter: { readonly states?: readonly StudyState[] } = {}): Promise<StudyRecord[]> {
+  async list(
+    filter: { readonly states?: readonly StudyState[]; readonly tenantId?: string } = {},
+  ): Promise<StudyRecord[]> {
     return [...this.studies.values()]
       .filter((s) => filter.states === undefined || filter.states.includes(s.state))
+      .filter((s) => filter.tenantId === undefined || s.tenantId === filter.tenantId)
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(copy);
   }

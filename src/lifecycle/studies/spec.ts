@@ -168,7 +168,23 @@ function parseSearchSpace(raw: unknown): Record<string, Distribution> {
 }
 
 export function parseFeaturizer(raw: unknown, field = 'featurizer'): FeaturizerSpec {
-  if (!isObject(raw)) throw invalid(field, "must be {type: 'hashed-bow', dimensions} or {type: 'tabular'}");
+  if (!isObject(raw))
+    throw invalid(
+      field,
+      "must be {type: 'hashed-bow', dimensions}, {type: 'tabular'}, {type: 'image-embedding'} or {type: 'audio-features'}",
+    );
+  if (raw['type'] === 'image-embedding') {
+    checkKeys(field, raw, ['type', 'model']);
+    const model = raw['model'] ?? 'mobilenet_v2';
+    if (model !== 'mobilenet_v2') throw invalid(`${field}.model`, "must be 'mobilenet_v2'", model);
+    return { type: 'image-embedding', model };
+  }
+  if (raw['type'] === 'audio-features') {
+    checkKeys(field, raw, ['type', 'method']);
+    const method = raw['method'] ?? 'log-mel-stats';
+    if (method !== 'log-mel-stats') throw invalid(`${field}.method`, "must be 'log-mel-stats'", method);
+    return { type: 'audio-features', method };
+  }
   if (raw['type'] === 'tabular') {
     checkKeys(field, raw, ['type']);
     return { type: 'tabular' };
@@ -187,7 +203,11 @@ export function parseFeaturizer(raw: unknown, field = 'featurizer'): FeaturizerS
     }
     return { type: 'hashed-bow', dimensions: dimensions as number, bigrams };
   }
-  throw invalid(`${field}.type`, "must be 'hashed-bow' or 'tabular'", raw['type']);
+  throw invalid(
+    `${field}.type`,
+    "must be 'hashed-bow', 'tabular', 'image-embedding' or 'audio-features'",
+    raw['type'],
+  );
 }
 
 /** The fixed training settings: known TrainConfig keys only (their values are checked per trial). */
@@ -218,7 +238,37 @@ const SPEC_KEYS = [
   'training',
   'modelName',
   'alias',
+  'fairness',
 ] as const;
+
+const FAIRNESS_THRESHOLDS = [
+  'maxDemographicParityDifference',
+  'maxEqualizedOddsDifference',
+  'minDisparateImpactRatio',
+] as const;
+
+/** `fairness: {thresholds?: {…}, positiveLabel?}` (see lifecycle/fairness.ts). */
+function parseFairnessSpec(raw: unknown): NonNullable<StudySpec['fairness']> {
+  if (!isObject(raw)) throw invalid('fairness', 'must be {thresholds?, positiveLabel?}', raw);
+  checkKeys('fairness', raw, ['thresholds', 'positiveLabel']);
+  const out: { thresholds?: Record<string, number>; positiveLabel?: string } = {};
+  const t = raw['thresholds'];
+  if (t !== undefined && t !== null) {
+    if (!isObject(t)) throw invalid('fairness.thresholds', 'must be an object', t);
+    checkKeys('fairness.thresholds', t, FAIRNESS_THRESHOLDS);
+    for (const [k, v] of Object.entries(t)) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+        throw invalid(`fairness.thresholds.${k}`, 'must be a number in [0, 1]', v);
+    }
+    out.thresholds = t as Record<string, number>;
+  }
+  const p = raw['positiveLabel'];
+  if (p !== undefined && p !== null) {
+    if (typeof p !== 'string' || p === '') throw invalid('fairness.positiveLabel', 'must be a class name', p);
+    out.positiveLabel = p;
+  }
+  return out;
+}
 
 /** Validates a client's study specification and fills the defaults that need no data. */
 export function parseStudySpec(raw: unknown): StudySpecInput {
@@ -277,6 +327,9 @@ export function parseStudySpec(raw: unknown): StudySpecInput {
     training: parseTraining(raw['training']),
     modelName,
     alias,
+    ...(raw['fairness'] === undefined || raw['fairness'] === null
+      ? {}
+      : { fairness: parseFairnessSpec(raw['fairness']) }),
   };
 }
 
@@ -346,7 +399,8 @@ export function trialConfig(
     ...pick('batchSize', 'batchSize'),
     ...pick('epochs', 'epochs'),
     // Hashed text features are sparse: standardising makes them dense and slow without helping.
-    standardize: base.standardize ?? spec.featurizer.type === 'tabular',
+    // Dense features (columns, embeddings, audio statistics) are standardised.
+    standardize: base.standardize ?? spec.featurizer.type !== 'hashed-bow',
     seed: base.seed ?? spec.sampler.seed,
   });
 }

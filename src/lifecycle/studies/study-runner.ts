@@ -47,10 +47,14 @@ import {
 } from '../../core/ports/training-jobs.js';
 import type { EpochMetrics, TrainedHead } from '../../core/train/types.js';
 import type { RegistryService } from '../registry.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
+import { servingModelName } from '../../core/security/tenancy.js';
 import type { TrackingService } from '../tracking.js';
 import type { TrainingJobEvent, TrainingJobs } from '../training/training-jobs.js';
 import { evaluateHead, evaluationMetrics, modelCard, type EvaluationReport } from './evaluation.js';
+import { fairnessMetrics, fairnessOfHead, fairnessTags, type FairnessRecord } from '../fairness.js';
 import { checkTrialConfigs, parseStudySpec, suggestTrialParams, trialConfig } from './spec.js';
+import type { MediaFeatures } from '../datasets/media-features.js';
 import { loadTrainingSet, type TrainingSet } from './training-set.js';
 
 export type StudyEvent =
@@ -99,6 +103,8 @@ export interface StudyRunnerOptions {
   readonly modelSignature?: (head: TrainedHead) => ModelSignature;
   /** Loads (or reloads) a published model for serving. */
   readonly loadModel?: (modelName: string) => Promise<void>;
+  /** Image and audio featurisers (cached per data set version); without them those specs fail. */
+  readonly mediaFeatures?: MediaFeatures;
   /** Reports errors that do not fail a study (a listener that throws, a cancel that lost a race). */
   readonly onError?: (error: unknown, context: Record<string, unknown>) => void;
   readonly now?: () => number;
@@ -144,6 +150,12 @@ interface Active {
   /** Featurised data, loaded once per process (lazily: a resumed study may need it only to finish). */
   set: Promise<TrainingSet> | undefined;
   chain: Promise<void>;
+}
+
+/** The fairness step's result (study `result.fairness`). */
+interface StudyFairness {
+  readonly reports: FairnessRecord[];
+  readonly errors: Array<{ attribute: string; message: string }>;
 }
 
 const JOB_ATTR = 'jobId';
@@ -225,16 +237,23 @@ export class StudyRunner {
   }
 
   /** Validates the spec, pins the data set version, stores the study and starts its trials. */
-  async create(raw: unknown): Promise<StudyView> {
+  async create(raw: unknown, tenantId: string = SYSTEM_TENANT): Promise<StudyView> {
     this.checkOpen();
     const input = parseStudySpec(raw);
-    if ((await this.store.getByName(input.name)) !== undefined) {
+    // The served name must be valid before anything runs (a tenant's is tenant-qualified).
+    servingModelName(tenantId, input.modelName);
+    if ((await this.store.getByName(input.name, tenantId)) !== undefined) {
       throw new KaleidoError('ERR_ALREADY_EXISTS', `a study named "${input.name}" already exists`, {
         details: { name: input.name },
       });
     }
     // Loading the data now checks the data set, its version and the featuriser before anything is stored.
-    const set = await loadTrainingSet(this.datasets, input.dataset, input.featurizer);
+    const set = await loadTrainingSet(
+      this.datasets.forTenant(tenantId),
+      input.dataset,
+      input.featurizer,
+      this.options.mediaFeatures,
+    );
     const spec: StudySpec = {
       ...input,
       dataset: { id: set.version.name, version: set.version.version },
@@ -257,9 +276,10 @@ export class StudyRunner {
     });
     const id = this.newId();
     const now = this.now();
-    const runId = await this.startStudyRun(id, spec);
+    const runId = await this.startStudyRun(id, spec, tenantId);
     const record: StudyRecord = {
       id,
+      tenantId,
       name: spec.name,
       state: StudyState.RUNNING,
       spec,
@@ -280,17 +300,21 @@ export class StudyRunner {
   }
 
   /** A study by id or by name, with its trials. */
-  async get(idOrName: string): Promise<StudyView> {
-    return this.view(await this.find(idOrName), true);
+  async get(idOrName: string, tenantId?: string): Promise<StudyView> {
+    return this.view(await this.find(idOrName, tenantId), true);
   }
 
-  async list(filter?: { readonly states?: readonly StudyState[] }): Promise<StudyView[]> {
+  /** Studies, optionally of one state set and one tenant (without `tenantId`: every tenant's). */
+  async list(filter?: {
+    readonly states?: readonly StudyState[];
+    readonly tenantId?: string;
+  }): Promise<StudyView[]> {
     return (await this.store.list(filter)).map((r) => this.view(r, false));
   }
 
   /** Asks no more trials; running ones finish, then the study completes with the best so far. */
-  async stop(idOrName: string): Promise<StudyView> {
-    const record = await this.find(idOrName);
+  async stop(idOrName: string, tenantId?: string): Promise<StudyView> {
+    const record = await this.find(idOrName, tenantId);
     const active = this.active.get(record.id);
     if (isFinishedStudyState(record.state) || active === undefined) {
       throw new KaleidoError('ERR_INVALID_STATE', `study ${record.name} is ${record.state}`, {
@@ -394,8 +418,11 @@ export class StudyRunner {
     }
   }
 
-  private async find(idOrName: string): Promise<StudyRecord> {
-    const record = (await this.store.get(idOrName)) ?? (await this.store.getByName(idOrName));
+  /** With `tenantId`, another tenant's study is not found (exactly like a missing one). */
+  private async find(idOrName: string, tenantId?: string): Promise<StudyRecord> {
+    const record =
+      (await this.store.get(idOrName, tenantId)) ??
+      (await this.store.getByName(idOrName, tenantId ?? SYSTEM_TENANT));
     if (record === undefined) {
       throw new KaleidoError('ERR_NOT_FOUND', `no study ${idOrName}`, {
         details: { resource: 'study', id: idOrName },
@@ -463,8 +490,22 @@ export class StudyRunner {
     });
   }
 
+  /** The study's tenant: its data sets, experiments and registered models are that tenant's. */
+  private tenantOf(active: Active): string {
+    return active.record.tenantId ?? SYSTEM_TENANT;
+  }
+
+  private trackingFor(tenantId: string): TrackingService | undefined {
+    return this.options.tracking?.forTenant(tenantId);
+  }
+
   private trainingSet(active: Active): Promise<TrainingSet> {
-    active.set ??= loadTrainingSet(this.datasets, active.spec.dataset, active.spec.featurizer);
+    active.set ??= loadTrainingSet(
+      this.datasets.forTenant(this.tenantOf(active)),
+      active.spec.dataset,
+      active.spec.featurizer,
+      this.options.mediaFeatures,
+    );
     return active.set;
   }
 
@@ -506,7 +547,12 @@ export class StudyRunner {
     if (jobId === undefined) {
       const set = await this.trainingSet(active);
       jobId = (
-        await this.jobs.submit({ data: set.data, config: trialConfig(spec, trial.params), description })
+        await this.jobs.submit({
+          data: set.data,
+          config: trialConfig(spec, trial.params),
+          description,
+          tenantId: this.tenantOf(active),
+        })
       ).id;
     }
     trial.setUserAttr(JOB_ATTR, jobId);
@@ -557,7 +603,7 @@ export class StudyRunner {
       maxEpochs,
       value,
     });
-    await this.logEpoch(t, metrics);
+    await this.logEpoch(active, t, metrics);
     if (await this.reportAndPrune(active, number, metrics)) await this.schedule(active);
   }
 
@@ -570,7 +616,7 @@ export class StudyRunner {
     if (!trial.shouldPrune()) return false;
     const t = active.study.tell(number, { state: 'PRUNED' });
     await this.persist(active);
-    await this.endTrialRun(t, 'KILLED');
+    await this.endTrialRun(active, t, 'KILLED');
     this.emit({
       type: 'trial-finished',
       studyId: active.record.id,
@@ -620,7 +666,7 @@ export class StudyRunner {
       t = study.tell(number, { state: 'FAIL', reason: `training job ${job.id} was cancelled` });
     }
     await this.persist(active);
-    await this.endTrialRun(t, t.state === TrialState.COMPLETE ? 'FINISHED' : 'FAILED');
+    await this.endTrialRun(active, t, t.state === TrialState.COMPLETE ? 'FINISHED' : 'FAILED');
     this.emit({
       type: 'trial-finished',
       studyId: active.record.id,
@@ -716,15 +762,37 @@ export class StudyRunner {
       await this.persist(active, { result });
     }
     const evaluation = result['evaluation'] as unknown as EvaluationReport;
+    // Fairness across the data set's sensitive attributes, on the same rows (lifecycle/fairness.ts).
+    if (result['fairness'] === undefined) {
+      this.step(active, 'fairness');
+      const set = await this.trainingSet(active);
+      const rows = evaluation.split === 'test' ? set.test : set.data.validation;
+      result['fairness'] = (await fairnessOfHead({
+        datasets: this.datasets.forTenant(this.tenantOf(active)),
+        dataset: set.version,
+        head,
+        x: rows?.x ?? new Float32Array(),
+        split: evaluation.split,
+        featurizer: spec.featurizer,
+        ...(spec.fairness?.thresholds === undefined ? {} : { thresholds: spec.fairness.thresholds }),
+        ...(spec.fairness?.positiveLabel === undefined ? {} : { positiveLabel: spec.fairness.positiveLabel }),
+        evaluatedAt: this.now(),
+      })) as unknown as JsonValue;
+      await this.persist(active, { result });
+    }
+    const fairness = result['fairness'] as unknown as StudyFairness;
 
     const publisher = this.options.publisher;
     if (publisher !== undefined && result['model'] === undefined) {
       this.step(active, 'export');
-      const published = await publisher.publish(head, { modelName: spec.modelName });
+      const published = await publisher.publish(head, {
+        modelName: servingModelName(this.tenantOf(active), spec.modelName),
+      });
       result['model'] = { ...published, registeredVersion: null, alias: null, served: false };
       await this.persist(active, { result });
     }
-    const registry = this.options.registry;
+    const registry = this.options.registry?.forTenant(this.tenantOf(active));
+    const served = servingModelName(this.tenantOf(active), spec.modelName);
     if (registry !== undefined && result['model'] !== undefined) {
       const model = { ...(result['model'] as Record<string, JsonValue>) };
       if (model['registeredVersion'] === null) {
@@ -736,6 +804,7 @@ export class StudyRunner {
           evaluation,
           best,
           importance,
+          fairness,
         );
         model['registeredVersion'] = version.registered;
         model['version'] = version.published.version;
@@ -745,7 +814,7 @@ export class StudyRunner {
       }
       if (model['served'] !== true && this.options.loadModel !== undefined) {
         this.step(active, 'serve');
-        await this.options.loadModel(spec.modelName);
+        await this.options.loadModel(served);
         model['served'] = true;
         result['model'] = model;
         await this.persist(active, { result });
@@ -761,7 +830,7 @@ export class StudyRunner {
       const model = { ...(result['model'] as Record<string, JsonValue>) };
       if (model['served'] !== true) {
         this.step(active, 'serve');
-        await this.options.loadModel(spec.modelName);
+        await this.options.loadModel(served);
         model['served'] = true;
         result['model'] = model;
       }
@@ -786,8 +855,9 @@ export class StudyRunner {
     evaluation: EvaluationReport,
     best: FrozenTrial,
     importance: Record<string, number> | null,
+    fairness: StudyFairness,
   ): Promise<{ registered: string; published: PublishedModel }> {
-    const registry = this.options.registry as RegistryService;
+    const registry = (this.options.registry as RegistryService).forTenant(this.tenantOf(active));
     const { spec, study, record } = active;
     const set = await this.trainingSet(active);
     try {
@@ -832,6 +902,7 @@ export class StudyRunner {
         importance,
       },
       evaluation,
+      fairness,
       signature,
       trainingJobId: strAttr(best, JOB_ATTR) ?? '',
       createdAt: this.now(),
@@ -844,18 +915,22 @@ export class StudyRunner {
       description: `Best trial ${best.number} of study ${spec.name} (${spec.metric} ${best.value}).`,
       userId: 'study-runner',
       ...(signature === null ? {} : { signature }),
-      metrics: evaluationMetrics(evaluation),
+      metrics: {
+        ...evaluationMetrics(evaluation),
+        ...(fairness.reports.length === 0 ? {} : fairnessMetrics(fairness.reports)),
+      },
       sha256: published.sha256,
       modelCard: card,
       tags: [
         { key: 'kaleido.study', value: spec.name },
         { key: 'kaleido.study.trial', value: String(best.number) },
         { key: 'kaleido.dataset.version', value: `${spec.dataset.id}@${spec.dataset.version}` },
+        ...(fairness.reports.length === 0 ? [] : fairnessTags(fairness.reports)),
       ],
     });
     if (version.version === String(published.version)) return { registered: version.version, published };
     const again = await (this.options.publisher as HeadPublisher).publish(head, {
-      modelName: spec.modelName,
+      modelName: servingModelName(this.tenantOf(active), spec.modelName),
       version: Number(version.version),
     });
     if (again.sha256 !== published.sha256) {
@@ -886,8 +961,9 @@ export class StudyRunner {
         updatedAt: now,
         finishedAt: now,
       });
-      if (active.record.runId !== null && this.options.tracking !== undefined) {
-        await this.options.tracking.updateRun(active.record.runId, { status: 'FAILED' });
+      const tracking = this.trackingFor(this.tenantOf(active));
+      if (active.record.runId !== null && tracking !== undefined) {
+        await tracking.updateRun(active.record.runId, { status: 'FAILED' });
       }
     } catch (storeError) {
       this.options.onError?.(storeError, { studyId: active.record.id, action: 'record failure' });
@@ -902,8 +978,8 @@ export class StudyRunner {
 
   // ---- tracking ---------------------------------------------------------------------------------
 
-  private async startStudyRun(id: string, spec: StudySpec): Promise<string | null> {
-    const tracking = this.options.tracking;
+  private async startStudyRun(id: string, spec: StudySpec, tenantId: string): Promise<string | null> {
+    const tracking = this.trackingFor(tenantId);
     if (tracking === undefined) return null;
     const experimentName = `${STUDY_EXPERIMENT_PREFIX}${spec.name}`;
     const experiment = await tracking.getExperimentByName(experimentName).catch(async (e: unknown) => {
@@ -933,7 +1009,7 @@ export class StudyRunner {
   }
 
   private async startTrialRun(active: Active, t: FrozenTrial): Promise<string | null> {
-    const tracking = this.options.tracking;
+    const tracking = this.trackingFor(this.tenantOf(active));
     const parent = active.record.runId;
     if (tracking === undefined || parent === null) return null;
     const existing = strAttr(t, RUN_ATTR);
@@ -965,8 +1041,8 @@ export class StudyRunner {
     return run.info.runId;
   }
 
-  private async logEpoch(t: FrozenTrial, m: EpochMetrics): Promise<void> {
-    const tracking = this.options.tracking;
+  private async logEpoch(active: Active, t: FrozenTrial, m: EpochMetrics): Promise<void> {
+    const tracking = this.trackingFor(this.tenantOf(active));
     const runId = strAttr(t, RUN_ATTR);
     if (tracking === undefined || runId === null) return;
     const timestamp = this.now();
@@ -983,8 +1059,12 @@ export class StudyRunner {
     if (metrics.length > 0) await tracking.logBatch(runId, { metrics });
   }
 
-  private async endTrialRun(t: FrozenTrial, status: 'FINISHED' | 'FAILED' | 'KILLED'): Promise<void> {
-    const tracking = this.options.tracking;
+  private async endTrialRun(
+    active: Active,
+    t: FrozenTrial,
+    status: 'FINISHED' | 'FAILED' | 'KILLED',
+  ): Promise<void> {
+    const tracking = this.trackingFor(this.tenantOf(active));
     const runId = strAttr(t, RUN_ATTR);
     if (tracking === undefined || runId === null) return;
     if (t.value !== null && Number.isFinite(t.value)) {
@@ -1001,7 +1081,7 @@ export class StudyRunner {
     best: FrozenTrial,
     status: 'FINISHED',
   ): Promise<void> {
-    const tracking = this.options.tracking;
+    const tracking = this.trackingFor(this.tenantOf(active));
     const runId = active.record.runId;
     if (tracking === undefined || runId === null) return;
     const metrics = Object.entries(evaluationMetrics(evaluation)).map(([key, value]) => ({

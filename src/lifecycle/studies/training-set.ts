@@ -15,6 +15,7 @@ import {
   trainingDataFromDataset,
   type Featurizer,
 } from '../datasets/features.js';
+import { isMediaFeaturizer, type MediaFeatures } from '../datasets/media-features.js';
 import type { TrainingJobs } from '../training/training-jobs.js';
 import { NAME, parseFeaturizer, parseTraining } from './spec.js';
 
@@ -34,16 +35,33 @@ export function defaultFeaturizer(schema: DatasetSchema): FeaturizerSpec {
 }
 
 export function featurizerOf(spec: FeaturizerSpec): Featurizer {
+  if (isMediaFeaturizer(spec)) {
+    // Image and audio features are computed asynchronously (and cached) by MediaFeatures.
+    throw new KaleidoError('ERR_UNAVAILABLE', `featurizer ${spec.type} is not available on this server`, {
+      details: { field: 'featurizer' },
+    });
+  }
   return spec.type === 'tabular'
     ? tabularFeatures
     : hashedTextFeatures({ dimensions: spec.dimensions, bigrams: spec.bigrams });
 }
+
+/** A short description of a featuriser for job descriptions. */
+const featurizerLabel = (spec: FeaturizerSpec): string =>
+  spec.type === 'hashed-bow'
+    ? `hashed-bow ${spec.dimensions}`
+    : spec.type === 'image-embedding'
+      ? `image-embedding ${spec.model}`
+      : spec.type === 'audio-features'
+        ? `audio-features ${spec.method}`
+        : spec.type;
 
 /** Loads and featurises a data set version (the latest when `version` is omitted). */
 export async function loadTrainingSet(
   datasets: DatasetStore,
   ref: { readonly id: string; readonly version?: number },
   featurizer?: FeaturizerSpec,
+  media?: MediaFeatures,
 ): Promise<TrainingSet> {
   const version = await datasets.get(ref.id, ref.version);
   const spec = featurizer ?? defaultFeaturizer(version.schema);
@@ -51,13 +69,16 @@ export async function loadTrainingSet(
     datasets.rows(version.name, version.version),
     datasets.splitIndices(version.name, version.version),
   ]);
-  const { data, test } = trainingDataFromDataset(
-    rows,
-    version.schema,
-    version.classes,
-    split,
-    featurizerOf(spec),
-  );
+  let featurize: Featurizer;
+  if (isMediaFeaturizer(spec)) {
+    if (media === undefined || !media.supports(spec)) featurizerOf(spec); // throws ERR_UNAVAILABLE
+    // Computed once per data set version and featuriser, then read from the artifact cache.
+    const matrix = await (media as MediaFeatures).forVersion(version, rows, spec);
+    featurize = () => ({ x: matrix.x, dim: matrix.dim });
+  } else {
+    featurize = featurizerOf(spec);
+  }
+  const { data, test } = trainingDataFromDataset(rows, version.schema, version.classes, split, featurize);
   return { version, featurizer: spec, data, test };
 }
 
@@ -128,17 +149,18 @@ export function parseDatasetJobRequest(raw: unknown): DatasetJobRequest {
 
 /** Featurises the data set version and queues a training job on it. */
 export async function submitDatasetJob(
-  deps: { readonly datasets: DatasetStore; readonly jobs: TrainingJobs },
+  deps: { readonly datasets: DatasetStore; readonly jobs: TrainingJobs; readonly media?: MediaFeatures },
   request: DatasetJobRequest,
 ): Promise<TrainingJobRecord> {
-  const set = await loadTrainingSet(deps.datasets, request.dataset, request.featurizer);
-  const featurizer =
-    set.featurizer.type === 'tabular' ? 'tabular' : `hashed-bow ${set.featurizer.dimensions}`;
+  const set = await loadTrainingSet(deps.datasets, request.dataset, request.featurizer, deps.media);
+  const featurizer = featurizerLabel(set.featurizer);
   return deps.jobs.submit({
     data: set.data,
     // Sparse hashed text is trained as it is unless the client asks otherwise (see TrainConfig).
-    config: { standardize: set.featurizer.type === 'tabular', ...request.config },
+    config: { standardize: set.featurizer.type !== 'hashed-bow', ...request.config },
     ...(request.publish === undefined ? {} : { publish: request.publish }),
     description: request.description ?? `dataset ${set.version.name}@${set.version.version} (${featurizer})`,
+    // The job belongs to the data set's tenant (the store is that tenant's view).
+    tenantId: deps.datasets.tenantId,
   });
 }
