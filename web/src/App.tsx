@@ -5,7 +5,9 @@
 import { lazy, Suspense, useEffect, useId } from 'react';
 import { SessionSlot } from './components/SignIn';
 import { Loading } from './components/States';
-import { DataSets, NotFound, Studies } from './pages/NotYet';
+import { AuthProvider } from './auth/AuthContext';
+import { TenantSwitcher } from './auth/TenantSwitcher';
+import { NotFound } from './pages/NotYet';
 import { Playground } from './pages/Playground';
 import { Link, navigate, usePathname } from './router';
 import { parseLocation, pathTo, ROUTES } from './routes';
@@ -13,6 +15,8 @@ import { useTheme, type ThemeChoice } from './theme';
 
 const Models = lazy(() => import('./pages/Models').then((m) => ({ default: m.Models })));
 const Experiments = lazy(() => import('./pages/Experiments').then((m) => ({ default: m.Experiments })));
+const DataSets = lazy(() => import('./pages/DataSets').then((m) => ({ default: m.DataSets })));
+const Studies = lazy(() => import('./pages/Studies').then((m) => ({ default: m.Studies })));
 const Monitoring = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.Monitoring })));
 
 export function App() {
@@ -41,10 +45,10 @@ export function App() {
       page = <Experiments rest={location.rest} />;
       break;
     case 'datasets':
-      page = <DataSets />;
+      page = <DataSets rest={location.rest} />;
       break;
     case 'studies':
-      page = <Studies />;
+      page = <Studies rest={location.rest} />;
       break;
     case 'monitoring':
       page = <Monitoring />;
@@ -54,33 +58,39 @@ export function App() {
   }
 
   return (
-    <div className="shell">
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <Link to={pathTo('playground')} className="brand">
-          <img src="/favicon.svg" alt="" width="26" height="26" />
-          Kaleido
-        </Link>
-        <SessionSlot />
-        <ThemeSwitch />
-      </header>
-      <nav className="sidenav" aria-label="Main">
-        <ul>
-          {ROUTES.map((r) => (
-            <li key={r.segment}>
-              <Link to={pathTo(r.segment)} aria-current={r.segment === location.segment ? 'page' : undefined}>
-                {r.title}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>
-      </main>
-    </div>
+    <AuthProvider>
+      <div className="shell">
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="topbar">
+          <Link to={pathTo('playground')} className="brand">
+            <img src="/favicon.svg" alt="" width="26" height="26" />
+            Kaleido
+          </Link>
+          <SessionSlot />
+          <TenantSwitcher />
+          <ThemeSwitch />
+        </header>
+        <nav className="sidenav" aria-label="Main">
+          <ul>
+            {ROUTES.map((r) => (
+              <li key={r.segment}>
+                <Link
+                  to={pathTo(r.segment)}
+                  aria-current={r.segment === location.segment ? 'page' : undefined}
+                >
+                  {r.title}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1}>
+          <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>
+        </main>
+      </div>
+    </AuthProvider>
   );
 }
 
