@@ -10,7 +10,8 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 #    build-essential, python3: native addon fallback builds (better-sqlite3).
 #    ffmpeg: decodes audio/video for the analyzers. pocketsphinx (+ en-us model): offline speech to text.
 #    flite, espeak-ng, sox, pocketsphinx-testdata: generate and score the audio evaluation sets.
-APT_PACKAGES=(build-essential python3 ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox)
+#    darknet: its sample photos (/usr/share/darknet/data) are the labelled photos of the image evaluation.
+APT_PACKAGES=(build-essential python3 ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox darknet)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,11 +16,17 @@ import { WinkEntities, WinkNlp, WinkSentiment } from './adapters/text-wink/index
 import { createDefaultAnalysis } from './analysis/index.js';
 // Image modality (analysis/image.ts): sharp decoder, tfjs-wasm models, Tesseract OCR.
 import { createImageModule } from './analysis/image.js';
-import { FaceApiFaces, HumanObjectDetector, NsfwjsClassifier } from './adapters/image-tfjs/index.js';
+import { FaceApiFaces, WorkerFaceApiFaces } from './adapters/image-tfjs/index.js';
+import { TfjsRuntime, WorkerTfjsRuntime } from './adapters/runtime-tfjs/index.js';
+import { ServedNsfwClassifier, ServedObjectDetector } from './modalities/image/index.js';
 import { SharpImageDecoder } from './adapters/media-sharp/index.js';
 import { TesseractOcr } from './adapters/ocr-tesseract/index.js';
 // ---- audio and video modalities ----
 import { PocketsphinxRecognizer } from './adapters/asr-pocketsphinx/index.js';
+import { SoundswallowerCommands } from './adapters/asr-soundswallower/index.js';
+// ---- bring-your-own Hugging Face classifiers ----
+import { createHfClassifiers, scanHfModels } from './adapters/hf-transformers/index.js';
+import { pluggedClassifier } from './analysis/plugged.js';
 import { FfmpegDecoder } from './adapters/media-ffmpeg/index.js';
 import { FfmpegVideoSampler } from './adapters/media-ffmpeg/ffmpeg-video.js';
 import {
@@ -51,6 +57,7 @@ import { RegistryService, resolveVersion } from './lifecycle/registry.js';
 import { TrackingService } from './lifecycle/tracking.js';
 import { buildApp } from './server/app.js';
 import { createGrpcServer } from './server/grpc/grpc-server.js';
+import { tenantViews } from './serving/tenant-view.js';
 import { KaleidoInferenceService } from './serving/inference-service.js';
 // ---- security edge (auth wiring) ----
 import { MemoryRateLimitStore } from './adapters/ratelimit-memory/index.js';
@@ -62,13 +69,26 @@ import type { RateLimitStore } from './core/ports/security.js';
 import type { TokenBucketPolicy } from './core/security/token-bucket.js';
 import { ApiKeyService } from './security/api-keys.js';
 import { adminKeyBanner, ensureBootstrapAdmin } from './security/bootstrap.js';
+import { JoseJwtVerifier } from './adapters/auth-jwt/jwt-verifier.js';
+import type { JWK } from 'jose';
+import { LoginThrottle } from './security/login-throttle.js';
+import { SessionService } from './security/sessions.js';
+import { UserService } from './security/users.js';
 import { ModelIntegrity } from './security/model-integrity.js';
-import { routeInventory, type AppSecurity, type RouteAccess } from './server/security/edge.js';
-import { guardGrpcService } from './server/security/grpc-guard.js';
+import {
+  bearerAuthenticator,
+  routeInventory,
+  type AppSecurity,
+  type RouteAccess,
+} from './server/security/edge.js';
+import { openRoutesFor } from './server/security/route-table.js'; // gRPC guard: same open routes as REST
+import { createGrpcGuard } from './server/security/grpc-guard.js';
 // ---- end security edge imports ----
 import { ModelManager } from './serving/model-manager.js';
 // ---- lifecycle API (datasets, training jobs, studies) ----
 import { createFsArtifactStore } from './adapters/artifacts-fs/index.js';
+import { encryptionAtRest } from './security/at-rest.js'; // encryption at rest
+import { loadTlsMaterial, tlsEnabled, type TlsMaterial } from './adapters/tls-node/index.js'; // TLS
 import { HEAD_INPUT_NAME, HEAD_OUTPUT_NAME, OnnxRepositoryPublisher } from './adapters/onnx-export/index.js';
 import { metadataMigrations, runMigrations, type SqlClient } from './adapters/store-sql/index.js';
 import { lifecycleJobMigrations } from './adapters/store-sql/migrations-lifecycle2.js';
@@ -78,6 +98,9 @@ import type { ModelSignature } from './core/ports/registry-store.js';
 import type { TrainedHead } from './core/train/types.js';
 import { ArtifactDatasetStore } from './lifecycle/datasets/store.js';
 import { StudyRunner } from './lifecycle/studies/study-runner.js';
+import { SPAM_MODEL } from './modalities/text/spam.js'; // model cards: the moderation model's name
+import { WorkerImageEmbedder } from './adapters/image-tfjs/embedder.js'; // lifecycle: image/audio heads
+import { MediaFeatures } from './lifecycle/datasets/media-features.js'; // lifecycle: image/audio heads
 import { TrainingJobs } from './lifecycle/training/training-jobs.js';
 // ---- end lifecycle API imports ----
 
@@ -206,6 +229,23 @@ export async function startKaleido(
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'kaleido' } });
   const dataDir = resolve(config.data.dir);
   mkdirSync(dataDir, { recursive: true });
+  // ---- TLS: one certificate for HTTPS and gRPC; bad files refuse to start (ERR_BAD_CONFIG) ----
+  const tls: TlsMaterial | undefined = tlsEnabled(config.server.tls)
+    ? await loadTlsMaterial(config.server.tls, { dataDir })
+    : undefined;
+  if (tls?.selfSigned) {
+    logger.warn(
+      { certFile: tls.certFile, generated: tls.generated, sha256Fingerprint: tls.fingerprint256 },
+      'SECURITY WARNING: server.tls.selfSigned is for development only: clients cannot verify this certificate without its file (--ca); use a certificate from your CA in production',
+    );
+  } else if (tls) {
+    logger.info(
+      { certFile: tls.certFile, sha256Fingerprint: tls.fingerprint256, validTo: tls.validTo },
+      'TLS on',
+    );
+  }
+  const tlsOptions = tls ? { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) } : undefined;
+  const scheme = tls ? 'https' : 'http';
 
   const store = openMetadataStore(config.metadata.url, dataDir);
   try {
@@ -260,10 +300,69 @@ export async function startKaleido(
       const perIp = bucket(config.rateLimit.perIp);
       const perPrincipal = bucket(config.rateLimit.perPrincipal);
       const perTenant = bucket(config.rateLimit.perTenant);
+      const jwtConfig = config.auth.jwt;
+      const jwt =
+        jwtConfig.issuer === ''
+          ? undefined
+          : new JoseJwtVerifier({
+              issuer: jwtConfig.issuer,
+              audience: jwtConfig.audience,
+              jwksUrl: jwtConfig.jwksUrl,
+              jwksFile: jwtConfig.jwksFile,
+              keys: jwtConfig.keys as JWK[],
+              secret: jwtConfig.secret,
+              algorithms: jwtConfig.algorithms,
+              clockToleranceSec: jwtConfig.clockToleranceSec,
+              jwksTimeoutMs: jwtConfig.jwksTimeoutMs,
+              jwksCacheMaxAgeMs: jwtConfig.jwksCacheMaxAgeSec * 1000,
+              jwksCooldownMs: jwtConfig.jwksCooldownSec * 1000,
+              tenantClaim: jwtConfig.tenantClaim,
+              roleClaim: jwtConfig.roleClaim,
+              scopeClaim: jwtConfig.scopeClaim,
+              defaultTenant: jwtConfig.defaultTenant,
+              tenants: securityStore,
+            });
+      const sessionConfig = config.auth.sessions;
+      let accounts: AppSecurity['accounts'];
+      if (sessionConfig.enabled) {
+        const store = securityStore;
+        // Disabling a user or resetting a password also revokes the user's session rows.
+        const ended: { sessions?: SessionService } = {};
+        const users = new UserService({
+          store,
+          onCredentialsChanged: async (u) => {
+            await ended.sessions?.revokeAllOf('user', u.id);
+          },
+        });
+        const sessions = new SessionService({
+          store,
+          users,
+          apiKeys,
+          absoluteTtlMs: sessionConfig.absoluteTtlSec * 1000,
+          idleTtlMs: sessionConfig.idleTtlSec * 1000,
+          logger: logger as unknown as Logger,
+        });
+        ended.sessions = sessions;
+        const backoff = {
+          baseDelayMs: sessionConfig.backoffBaseSec * 1000,
+          maxDelayMs: sessionConfig.backoffMaxSec * 1000,
+        };
+        accounts = {
+          users,
+          sessions,
+          throttle: new LoginThrottle({
+            perUsername: { ...backoff, freeFailures: sessionConfig.freeFailuresPerUsername },
+            perIp: { ...backoff, freeFailures: sessionConfig.freeFailuresPerIp },
+          }),
+          secureCookie: sessionConfig.secureCookie,
+        };
+      }
       security = {
         mode: authMode,
         apiKeys,
         store: securityStore,
+        ...(jwt === undefined ? {} : { jwt }),
+        ...(accounts === undefined ? {} : { accounts }),
         rateLimit: {
           store: rateLimitStore,
           ...(perIp ? { perIp } : {}),
@@ -274,7 +373,7 @@ export async function startKaleido(
         allowedOrigins: config.cors.allowedOrigins,
         openRoutes: config.auth.openRoutes,
         openMetrics: config.auth.openMetrics,
-        hsts: config.server.hsts,
+        hsts: config.server.hsts || (tls !== undefined && config.server.tls.hsts), // TLS on: HSTS
       };
     } catch (e) {
       await Promise.allSettled([
@@ -302,7 +401,21 @@ export async function startKaleido(
     config.models.trainedRepository === '' ? 'models' : config.models.trainedRepository,
   );
   mkdirSync(trainedRepository, { recursive: true });
-  const artifacts = createFsArtifactStore({ root: artifactsRoot(config.artifacts.url, dataDir) });
+  // ---- encryption at rest: sensitive artifacts (data sets, training data, checkpoints) sealed ----
+  let atRest: ReturnType<typeof encryptionAtRest>;
+  try {
+    atRest = encryptionAtRest(
+      createFsArtifactStore({ root: artifactsRoot(config.artifacts.url, dataDir) }),
+      config.security.encryption,
+      { dataDir, logger: logger as unknown as Logger },
+    );
+  } catch (e) {
+    // A bad key configuration (ERR_BAD_CONFIG) must not leave the stores open.
+    await Promise.allSettled([store.close(), lifecycleStores.close()]);
+    await closeSecurity();
+    throw e;
+  }
+  const artifacts = atRest.artifacts;
   const lifecycleJobsClient = openLifecycleJobsClient(config.metadata.url, dataDir);
   try {
     // Until these migrations join the main list, this connection applies them (a no-op afterwards).
@@ -313,6 +426,17 @@ export async function startKaleido(
     throw e;
   }
   const datasets = new ArtifactDatasetStore({ artifacts });
+  // Image and audio heads: frozen MobileNetV2 embeddings (worker thread) and log-mel-stats over
+  // ffmpeg-decoded audio, computed once per data set version and cached as artifacts.
+  const mediaFeatures = new MediaFeatures({
+    artifacts,
+    datasets,
+    image: {
+      decoder: new SharpImageDecoder(),
+      embedder: new WorkerImageEmbedder({ cacheDir: join(dataDir, 'cache') }),
+    },
+    audio: { decoder: new FfmpegDecoder() },
+  });
   const publisher = new OnnxRepositoryPublisher({ repositoryDir: trainedRepository });
   const trainingJobs = new TrainingJobs({
     store: new SqlTrainingJobStore(lifecycleJobsClient),
@@ -330,6 +454,8 @@ export async function startKaleido(
   const manager = new ModelManager({
     source,
     runtime: config.models.runtimeIsolation === 'worker' ? new WorkerOnnxRuntime() : new OnnxRuntime(),
+    // Models whose config says backend "tfjs" (the image analyzers' NSFW and object models).
+    runtimes: [config.models.runtimeIsolation === 'worker' ? new WorkerTfjsRuntime() : new TfjsRuntime()],
     clock,
     epochMs: Date.now,
     metrics: metrics.serving,
@@ -339,7 +465,8 @@ export async function startKaleido(
     defaultInterOpThreads: config.models.defaultInterOpThreads,
     // ---- security edge (auth wiring): ONNX external data must stay inside the model directory ----
     verifyModelFile: async (path) => {
-      await modelIntegrity.checkOnnxExternalData(path);
+      // Only ONNX files carry external-data references; the tfjs runtime confines its shards itself.
+      if (path.endsWith('.onnx')) await modelIntegrity.checkOnnxExternalData(path);
     },
   });
   const service = new KaleidoInferenceService(manager, {
@@ -350,6 +477,11 @@ export async function startKaleido(
     metrics: metrics.serving,
     resolveAlias: (model, alias) => resolveVersion(lifecycleStores.registry, model, alias),
   });
+
+  // Bring-your-own classifiers: Hugging Face layout directories in the model repositories, run by
+  // transformers.js offline as `<modality>/hf:<name>` (their ONNX file is also served over OIP).
+  const hfClassifiers = createHfClassifiers(scanHfModels(config.models.repositories));
+  const hfFor = (modality: 'text' | 'audio') => hfClassifiers.filter((c) => c.modality === modality);
 
   // The analyzers behind /v1/analyze: vendor engines are constructed here and nowhere else.
   const wink = new WinkNlp();
@@ -367,17 +499,22 @@ export async function startKaleido(
       profanity: new ObscenityProfanity(),
       inference: service,
     },
+    textPlugged: hfFor('text').map((c) =>
+      pluggedClassifier(c, (t: { text: string }) => ({ kind: 'text', text: t.text })),
+    ),
   });
 
   // Image analyzers: models load once in analysis.init() (warm-up included), never per request.
-  // The NSFW model is converted once into <data dir>/cache and read from there on later starts.
   // (Kept in a variable: the video module below runs these analyzers on sampled frames.)
   const imageModule = config.analysis.modalities.includes('image')
     ? createImageModule({
         decoder: new SharpImageDecoder(),
-        objects: new HumanObjectDetector(),
-        faces: new FaceApiFaces(),
-        nsfw: new NsfwjsClassifier({ cacheDir: join(dataDir, 'cache') }),
+        // The object and NSFW models are repository models (models/bundled, backend "tfjs") served
+        // by the inference service in worker threads; face-api's nets are built in code, so faces
+        // are an engine of their own, run in a worker thread too (docs/architecture.md §5).
+        objects: new ServedObjectDetector(service),
+        faces: config.models.runtimeIsolation === 'worker' ? new WorkerFaceApiFaces() : new FaceApiFaces(),
+        nsfw: new ServedNsfwClassifier(service),
         ocr: new TesseractOcr({ workers: 1 }),
       })
     : undefined;
@@ -394,6 +531,7 @@ export async function startKaleido(
           decoder: new FfmpegDecoder({ maxInputBytes: DEFAULT_VIDEO_MAX_BYTES }),
           inference: service,
           recognizer: new PocketsphinxRecognizer(),
+          commands: new SoundswallowerCommands(),
         },
         transcriptSafety: createTranscriptSafety({
           pii: new PiiAnalyzer({
@@ -401,6 +539,13 @@ export async function startKaleido(
           }),
           profanity: new ObscenityProfanity(),
         }),
+        plugged: hfFor('audio').map((c) =>
+          pluggedClassifier(c, (a: { audio: { samples: Float32Array; sampleRate: number } }) => ({
+            kind: 'audio',
+            samples: a.audio.samples,
+            sampleRate: a.audio.sampleRate,
+          })),
+        ),
       })
     : undefined;
   if (audioModule !== undefined) analysis.register(audioModule);
@@ -430,6 +575,7 @@ export async function startKaleido(
       await manager.load(name);
     },
     onError: (err, context) => logger.warn({ err, ...context }, 'study runner'),
+    mediaFeatures,
   });
   // ---- end lifecycle API ----
 
@@ -440,7 +586,16 @@ export async function startKaleido(
     lifecycle: { tracking, registry },
     analysis,
     webUi: { distDir: join(packageRoot(), 'web', 'dist') },
-    lifecycleApi: { datasets, jobs: trainingJobs, studies }, // lifecycle API
+    lifecycleApi: { datasets, jobs: trainingJobs, studies, media: mediaFeatures }, // lifecycle API
+    // Model cards and fairness of registered versions (lifecycle/model-card.ts, lifecycle/fairness.ts).
+    modelCards: {
+      registry,
+      tracking,
+      datasets,
+      artifacts,
+      inference: service,
+      moderationModels: [SPAM_MODEL],
+    },
     options: {
       maxBodyBytes: config.server.maxBodyBytes,
       maxAdminBodyBytes: config.server.maxAdminBodyBytes,
@@ -448,17 +603,36 @@ export async function startKaleido(
       keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
       maxInflightInferences: config.server.maxInflightInferences,
       trustProxy: config.server.trustProxy, // security edge (auth wiring)
+      ...(tlsOptions ? { https: tlsOptions } : {}), // TLS
     },
     ...(security ? { security } : {}), // security edge (auth wiring)
+    ...(atRest.encrypting ? { encryption: atRest.encrypting } : {}), // encryption at rest
   });
   const grpc = config.server.grpcEnabled
     ? createGrpcServer({
-        // security edge (auth wiring): gRPC has no credential check yet, so it serves only what
-        // an anonymous caller may do (see grpc-guard.ts).
-        service: authMode === 'disabled' ? service : guardGrpcService(service, authMode),
+        service,
+        // Tenants own their trained models: each caller sees its tenant's view (tenant-view.ts).
+        serviceFor: tenantViews(service, (t, model, alias) =>
+          registry.forTenant(t).resolveVersion(model, alias),
+        ),
+        // security edge: every gRPC call authenticated from metadata and authorized like its REST
+        // twin, with the same credentials check, RBAC, rate limits and audit (see grpc-guard.ts).
+        ...(security
+          ? {
+              guard: createGrpcGuard({
+                mode: security.mode,
+                authenticate: bearerAuthenticator(security),
+                openRoutes: openRoutesFor({ openMetrics: security.openMetrics, extra: security.openRoutes }),
+                ...(security.rateLimit ? { rateLimit: security.rateLimit } : {}),
+                audit: security.store,
+                logger,
+              }),
+            }
+          : {}),
         logger: logger as unknown as Logger,
         maxMessageBytes: config.server.maxBodyBytes,
         onCall: (method, code, seconds) => metrics.edge.grpc(method, code, seconds),
+        ...(tlsOptions ? { tls: tlsOptions } : {}), // TLS
       })
     : undefined;
 
@@ -478,7 +652,7 @@ export async function startKaleido(
   const httpPort = typeof address === 'object' && address ? address.port : config.server.httpPort;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   logger.info(
-    { http: `http://${host}:${httpPort}`, grpc: grpcPort, repositories: config.models.repositories },
+    { http: `${scheme}://${host}:${httpPort}`, grpc: grpcPort, repositories: config.models.repositories },
     'kaleido listening',
   );
 
@@ -501,6 +675,24 @@ export async function startKaleido(
     },
     'analyzers',
   );
+  if (hfClassifiers.length > 0) {
+    logger.info(
+      {
+        models: hfClassifiers.map((c) => ({
+          name: c.name,
+          modality: c.modality,
+          task: c.task,
+          available: c.status().available,
+          ...(c.modality === 'image'
+            ? { reason: 'image classifiers are found but not plugged in yet (the image module takes none)' }
+            : c.status().reason === undefined
+              ? {}
+              : { reason: c.status().reason }),
+        })),
+      },
+      'hugging face models',
+    );
+  }
   service.markStartupComplete();
   // ---- lifecycle API: studies and training jobs left unfinished by the previous process go on ----
   try {
@@ -513,7 +705,7 @@ export async function startKaleido(
 
   let closing: Promise<void> | undefined;
   return {
-    httpUrl: `http://${host}:${httpPort}`,
+    httpUrl: `${scheme}://${host}:${httpPort}`,
     httpPort,
     grpcPort,
     service,
@@ -534,6 +726,7 @@ export async function startKaleido(
         // stop; both resume on the next start.
         await studies.close();
         await trainingJobs.close();
+        await mediaFeatures.close();
         await Promise.all([app.close(), grpc?.stop(config.server.shutdownGraceMs)]);
         await analysis.close();
         await manager.shutdown();

@@ -1,6 +1,8 @@
 /** Shared CLI plumbing: the --url option, the client, and printing errors from the server. */
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { KaleidoClient } from '@kaleido/client';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const urlOption = () =>
   new Option('--url <url>', 'base URL of the Kaleido server').default(
@@ -23,12 +25,47 @@ export function apiKeyOf(cmd: Command): string | undefined {
   return env === undefined || env === '' ? undefined : env;
 }
 
+// ---- TLS options ----
+/** `--ca`, on every command that talks to a server: trust this CA (PEM) for https URLs. */
+export const caOption = () =>
+  new Option(
+    '--ca <file>',
+    'CA certificate (PEM) to trust for an https --url, e.g. <data.dir>/tls/selfsigned-cert.pem (default: $KALEIDO_CA_FILE)',
+  );
+
+/** The CA file for this command: --ca, else KALEIDO_CA_FILE, else none (the system's CAs). */
+export function caFileOf(cmd: Command): string | undefined {
+  const flag = cmd.optsWithGlobals().ca as unknown;
+  if (typeof flag === 'string' && flag !== '') return flag;
+  const env = process.env.KALEIDO_CA_FILE;
+  return env === undefined || env === '' ? undefined : env;
+}
+
+/**
+ * fetch for this command: the global one, or with --ca undici's fetch through an Agent that
+ * trusts that CA (certificates are still verified, hostnames included: never "insecure").
+ */
+export function fetchFor(cmd: Command): typeof fetch {
+  const caFile = caFileOf(cmd);
+  if (caFile === undefined) return globalThis.fetch;
+  let ca: Buffer;
+  try {
+    ca = readFileSync(caFile);
+  } catch (e) {
+    throw new Error(`--ca ${caFile}: ${(e as Error).message}`);
+  }
+  const dispatcher = new Agent({ connect: { ca } });
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}
+
 export const clientFor = (cmd: Command): KaleidoClient => {
   const apiKey = apiKeyOf(cmd);
   return new KaleidoClient({
     baseUrl: String(cmd.optsWithGlobals().url),
     timeoutMs: 120_000,
     ...(apiKey === undefined ? {} : { apiKey }),
+    fetch: fetchFor(cmd), // TLS: --ca
   });
 };
 

@@ -5,7 +5,7 @@
  * speaks the small JSON API itself.
  */
 import { Command } from 'commander';
-import { apiKeyOf, printTable, urlOption } from './common.js';
+import { apiKeyOf, fetchFor, printTable, urlOption } from './common.js';
 
 interface ApiKeyJson {
   id: string;
@@ -21,10 +21,10 @@ interface ApiKeyJson {
 }
 
 /** One JSON call; an error answer becomes an Error carrying the server's code and message. */
-async function call(cmd: Command, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(cmd: Command, method: string, path: string, body?: unknown): Promise<unknown> {
   const base = String(cmd.optsWithGlobals().url).replace(/\/+$/, '');
   const apiKey = apiKeyOf(cmd);
-  const res = await fetch(`${base}${path}`, {
+  const res = await fetchFor(cmd)(`${base}${path}`, {
     method,
     headers: {
       ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
@@ -47,8 +47,8 @@ async function call(cmd: Command, method: string, path: string, body?: unknown):
   return parsed;
 }
 
-const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
-const query = (params: Record<string, string | undefined>): string => {
+export const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+export const query = (params: Record<string, string | undefined>): string => {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
   const s = q.toString();

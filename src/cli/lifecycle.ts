@@ -9,7 +9,7 @@
  *   kaleido study create <spec.json|yaml> [--wait]        start a hyperparameter study
  *   kaleido study list | show <id|name> | stop <id|name>
  *   kaleido runs list [--experiment <name>]               tracked runs (MLflow-shaped API)
- *   kaleido registry models | versions <model> | alias <model> <alias> [version]
+ *   kaleido registry models | versions <model> | alias <model> <alias> [version] | card <model> <version> [--markdown]
  *
  * Progress comes from the server's Server-Sent Events (/v1/training-jobs/{id}/events,
  * /v1/studies/{id}/events): a bar redrawn in place on a terminal, one line per update otherwise.
@@ -19,7 +19,7 @@ import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCatalog, KaleidoError, type ErrorCode } from '../core/errors.js';
-import { apiKeyOf, urlOption } from './common.js';
+import { apiKeyOf, fetchFor, urlOption } from './common.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON, read along documented paths
 type Json = Record<string, any>;
@@ -95,7 +95,7 @@ async function api(
   body?: unknown,
   raw?: { bytes: Uint8Array; type: string },
 ): Promise<Json> {
-  const res = await fetch(`${base(cmd)}${path}`, {
+  const res = await fetchFor(cmd)(`${base(cmd)}${path}`, {
     method,
     headers: headers(
       cmd,
@@ -163,7 +163,9 @@ async function follow(
   path: string,
   onEvent: (event: string, data: Json) => boolean | void,
 ): Promise<void> {
-  const res = await fetch(`${base(cmd)}${path}`, { headers: headers(cmd, { accept: 'text/event-stream' }) });
+  const res = await fetchFor(cmd)(`${base(cmd)}${path}`, {
+    headers: headers(cmd, { accept: 'text/event-stream' }),
+  });
   if (!res.ok || res.body === null) {
     const text = await res.text();
     let parsed: Json | undefined;
@@ -379,11 +381,13 @@ function datasetCommand(): Command {
 
 function parseFeaturizerFlag(value: string): Json {
   if (value === 'tabular') return { type: 'tabular' };
+  // Frozen media encoders (lifecycle/datasets/media-features.ts); the server fills in the defaults.
+  if (value === 'image-embedding' || value === 'audio-features') return { type: value };
   const m = /^hashed-bow(?::(\d+))?(:bigrams)?$/.exec(value);
   if (m === null) {
     throw new KaleidoError(
       'ERR_VALIDATION',
-      '--featurizer must be tabular or hashed-bow[:<dimensions>][:bigrams]',
+      '--featurizer must be tabular, image-embedding, audio-features or hashed-bow[:<dimensions>][:bigrams]',
       {
         details: { field: 'featurizer', value },
       },
@@ -445,7 +449,10 @@ function trainCommand(): Command {
     .description('Train a classifier head on a data set version, showing per-epoch progress.')
     .addOption(urlOption())
     .option('--version <version>', 'data set version (default: latest)')
-    .option('--featurizer <spec>', 'tabular | hashed-bow[:<dimensions>][:bigrams] (default: by data set)')
+    .option(
+      '--featurizer <spec>',
+      'tabular | image-embedding | audio-features | hashed-bow[:<dimensions>][:bigrams] (default: by data set)',
+    )
     .addOption(new Option('--model <kind>', 'head kind').choices(['logistic', 'mlp']))
     .option('--hidden <units>', 'hidden layer widths for mlp, comma-separated (e.g. 64 or 64,32)')
     .option('--epochs <n>', 'maximum epochs')
@@ -836,6 +843,30 @@ function registryCommand(): Command {
         print(`${model}@${alias} → version ${v['version']}`);
       },
     );
+  registry
+    .command('card <model> <version>')
+    .description('The model card of a version (number, "latest" or alias), assembled from the registry.')
+    .addOption(urlOption())
+    .option('--markdown', 'print Markdown instead of JSON')
+    .action(async (model: string, version: string, opts: { markdown?: boolean }, cmd: Command) => {
+      const path = `/v1/registry/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}/card`;
+      if (!opts.markdown) return printJson(await api(cmd, 'GET', path));
+      const res = await fetchFor(cmd)(`${base(cmd)}${path}?format=markdown`, {
+        headers: headers(cmd, { accept: 'text/markdown' }),
+        signal: AbortSignal.timeout(120_000),
+      });
+      const text = await res.text();
+      if (!res.ok) {
+        let parsed: Json | undefined;
+        try {
+          parsed = JSON.parse(text) as Json;
+        } catch {
+          parsed = undefined;
+        }
+        throw serverError(res.status, parsed, `GET ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      }
+      out.write(text.endsWith('\n') ? text : `${text}\n`);
+    });
   return registry;
 }
 

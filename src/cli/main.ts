@@ -15,8 +15,10 @@ import { inferCommand } from './infer.js';
 import { lifecycleCommands } from './lifecycle.js';
 import { modelsCommand } from './models.js';
 // ---- auth options ----
-import { apiKeyOption } from './common.js';
+import { apiKeyOption, caOption } from './common.js';
+import { adminCommand } from './admin.js'; // encryption at rest: kaleido admin rewrap
 import { auditCommand, keysCommand, tenantsCommand } from './keys.js';
+import { usersCommand } from './users.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -125,9 +127,11 @@ export function buildCli(): Command {
   program.addCommand(benchCommand());
   // ---- auth options ----
   program.addCommand(keysCommand());
+  program.addCommand(usersCommand());
   program.addCommand(tenantsCommand());
   program.addCommand(auditCommand());
   for (const c of lifecycleCommands()) program.addCommand(c);
+  program.addCommand(adminCommand()); // encryption at rest
   addApiKeyOptions(program);
   return program;
 }
@@ -138,6 +142,10 @@ function addApiKeyOptions(command: Command): void {
   const options = command.options as ReadonlyArray<{ long?: string }>;
   if (options.some((o) => o.long === '--url') && !options.some((o) => o.long === '--api-key')) {
     command.addOption(apiKeyOption());
+  }
+  // TLS: the same commands take --ca (a private or self-signed CA for https URLs).
+  if (options.some((o) => o.long === '--url') && !options.some((o) => o.long === '--ca')) {
+    command.addOption(caOption());
   }
   for (const sub of command.commands) addApiKeyOptions(sub);
 }

@@ -62,6 +62,24 @@ export const configSchema = z
         trustProxy: z.string().default(''),
         /** Served over TLS (directly or by a TLS-terminating proxy): send Strict-Transport-Security. */
         hsts: z.boolean().default(false),
+        // ---- TLS (security part B) ----
+        /**
+         * HTTPS for REST and the web UI, TLS for gRPC, with one certificate. On when `certFile` is set
+         * or `selfSigned` is true. `selfSigned` (development only) generates a certificate for
+         * localhost/127.0.0.1/::1 into <data.dir>/tls/ once and reuses it. `hsts`: send
+         * Strict-Transport-Security while TLS is on (server.hsts sends it regardless, for proxies).
+         */
+        tls: z
+          .object({
+            certFile: z.string().default(''),
+            keyFile: z.string().default(''),
+            /** CA bundle that issued certFile (sent as the chain); optional. */
+            caFile: z.string().default(''),
+            selfSigned: z.boolean().default(false),
+            hsts: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -160,6 +178,53 @@ export const configSchema = z
         openRoutes: z.array(z.string().min(1)).default([]),
         /** Let Prometheus scrape /metrics without a credential (default false: read/deployment). */
         openMetrics: z.boolean().default(false),
+        /**
+         * Bearer JWTs from an OIDC/OAuth issuer, verified with `jose`. Off while `issuer` is empty.
+         * Give one key source: jwksUrl (fetched with a timeout, cached, refetched at most once per
+         * cooldown for an unknown kid), jwksFile, or keys (inline JWKs, YAML only); or a secret for HS*.
+         */
+        jwt: z
+          .object({
+            issuer: z.string().default(''),
+            /** Accepted `aud` values (any one must match). */
+            audience: z.array(z.string().min(1)).default([]),
+            jwksUrl: z.string().default(''),
+            jwksFile: z.string().default(''),
+            keys: z.array(z.record(z.string(), z.unknown())).default([]),
+            /** HS256/384/512 shared secret (≥ 32 bytes); HS* algorithms are refused without it. */
+            secret: z.string().default(''),
+            /** Allow-list; "none" is never accepted. */
+            algorithms: z.array(z.string().min(1)).default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+            clockToleranceSec: z.number().min(0).max(600).default(30),
+            jwksTimeoutMs: z.number().int().min(100).default(5000),
+            jwksCacheMaxAgeSec: z.number().min(1).default(600),
+            jwksCooldownSec: z.number().min(0).default(30),
+            /** Claim names: tenant id, role(s) (string or array), scopes (space-separated or array). */
+            tenantClaim: z.string().min(1).default('tenant'),
+            roleClaim: z.string().min(1).default('roles'),
+            scopeClaim: z.string().min(1).default('scope'),
+            /** Tenant of tokens without the tenant claim; empty: such tokens are refused. */
+            defaultTenant: z.string().default(''),
+          })
+          .strict()
+          .prefault({}),
+        /** Console sign-in: users with passwords or an API key → server-side session cookie. */
+        sessions: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Session cookie Secure attribute (browsers accept it on http://localhost too). */
+            secureCookie: z.boolean().default(true),
+            absoluteTtlSec: z.number().int().min(60).default(28_800),
+            idleTtlSec: z.number().int().min(60).default(1800),
+            /** Failed sign-ins before backoff starts, per username and per address. */
+            freeFailuresPerUsername: z.number().int().min(1).default(5),
+            freeFailuresPerIp: z.number().int().min(1).default(20),
+            /** First backoff (doubling per further failure) and its cap, in seconds. */
+            backoffBaseSec: z.number().min(0.1).default(1),
+            backoffMaxSec: z.number().min(1).default(900),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -176,6 +241,48 @@ export const configSchema = z
         perTenant: rateLimitPolicy(5000, 10_000),
         /** When the limiter store (Redis) is down: true serves the request (logged), false answers 503. */
         failOpen: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    // ---- encryption at rest (security part B) ----
+    security: z
+      .object({
+        encryption: z
+          .object({
+            /**
+             * On (default): artifacts under `sensitivePrefixes` are stored with envelope encryption.
+             * Without configured keys a key is generated into <data.dir>/keys on first start (0600).
+             */
+            enabled: z.boolean().default(true),
+            /**
+             * Key-encryption keys: "id:<base64 of 32 bytes>" or "id:env:VARIABLE" (the key is read
+             * from that environment variable), or { id, key } / { id, env } in a config file.
+             */
+            keys: z
+              .array(
+                z.union([
+                  z.string().min(1),
+                  z
+                    .object({
+                      id: z.string().min(1),
+                      key: z.string().min(1).optional(),
+                      env: z.string().min(1).optional(),
+                    })
+                    .strict(),
+                ]),
+              )
+              .default([]),
+            /** The KEK new writes use; empty = the only configured key (or the generated one). */
+            activeKeyId: z.string().default(''),
+            /**
+             * Artifact key prefixes stored encrypted: data set blobs and manifests (the system
+             * tenant's under datasets/, other tenants' under tenants/<id>/), training data,
+             * checkpoints and trained heads (training/).
+             */
+            sensitivePrefixes: z.array(z.string().min(1)).default(['datasets/', 'training/', 'tenants/']),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -17,8 +17,10 @@ import { registerAnalyzeRoutes } from './routes/analyze.js';
 import { registerMlflowRoutes } from './routes/mlflow.js';
 // Lifecycle API (datasets, training jobs, studies): one import block.
 import { registerLifecycleRoutes, type LifecycleApi } from './routes/lifecycle.js';
+import { registerModelCardRoutes, type ModelCardApi } from './routes/model-cards.js';
 import { registerOipRoutes } from './routes/oip-rest.js';
 import { registerWebUi } from './routes/web-ui.js';
+import { registerEncryptionAdminRoutes, type EncryptionAdmin } from './routes/encryption-admin.js'; // encryption at rest
 // ---- security edge (auth wiring) ----
 import { registerSecurityEdge, type AppSecurity } from './security/edge.js';
 
@@ -37,6 +39,8 @@ export interface AppOptions {
    * none (the socket address is the client).
    */
   readonly trustProxy?: string;
+  /** Serve HTTPS with this certificate (server.tls); absent = plain HTTP. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
 }
 
 export interface AppDeps {
@@ -52,6 +56,8 @@ export interface AppDeps {
   readonly webUi?: { readonly distDir: string };
   /** Data sets, training jobs and studies under /v1/datasets, /v1/training-jobs, /v1/studies. */
   readonly lifecycleApi?: LifecycleApi;
+  /** Model cards and fairness of registered versions under /v1/registry/models/… */
+  readonly modelCards?: Omit<ModelCardApi, 'maxJsonDepth'>;
   // ---- security edge (auth wiring) ----
   /**
    * Authentication, RBAC, rate limits, audit, security headers and CORS (src/server/security).
@@ -59,6 +65,8 @@ export interface AppDeps {
    * other things through buildApp directly; main.ts passes it in every other mode.
    */
   readonly security?: AppSecurity;
+  /** Encryption at rest: POST/GET /v1/admin/encryption/rewrap (system administrators). */
+  readonly encryption?: EncryptionAdmin;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -91,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // ---- security edge (auth wiring): request.ip from trusted proxies only ----
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    // ---- TLS: HTTPS with the configured certificate (REST and the web UI) ----
+    ...(options.https ? { https: { ...options.https, minVersion: 'TLSv1.2' as const } } : {}),
   });
 
   // Every body is read as bytes and decoded by the route: the inference route needs raw bytes
@@ -190,6 +200,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxUploadBytes: options.maxBodyBytes,
       maxJsonDepth: options.maxJsonDepth,
     });
+  }
+  if (deps.encryption) await registerEncryptionAdminRoutes(app, deps.encryption); // encryption at rest
+  if (deps.modelCards) {
+    await registerModelCardRoutes(app, { ...deps.modelCards, maxJsonDepth: options.maxJsonDepth });
   }
   if (deps.webUi) await registerWebUi(app, deps.webUi);
   return app;

@@ -1,7 +1,7 @@
 /**
  * The wiring around the security edge: the first-start admin key (printed once, never again),
  * a configured `auth.adminKey`, the loud warning of `auth.mode=disabled`, the route table, and the
- * gRPC guard.
+ * gRPC guard (authentication, RBAC, rate limits and audit from call metadata).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +14,14 @@ import { SqlSecurityStore } from '../../src/adapters/store-sql/sql-security-stor
 import { SqliteClient } from '../../src/adapters/store-sqlite/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { KaleidoError } from '../../src/core/errors.js';
-import type { InferenceService } from '../../src/core/ports/inference.js';
 import { startKaleido } from '../../src/main.js';
 import { ApiKeyService } from '../../src/security/api-keys.js';
 import { adminKeyBanner, ensureBootstrapAdmin } from '../../src/security/bootstrap.js';
-import { guardGrpcService } from '../../src/server/security/grpc-guard.js';
+import { createGrpcGuard, GRPC_REST_EQUIVALENT, peerAddress } from '../../src/server/security/grpc-guard.js';
+import { MemoryRateLimitStore } from '../../src/adapters/ratelimit-memory/index.js';
+import { createSystemClock } from '../../src/adapters/clock-system/system-clock.js';
+import type { AuditEntryInput } from '../../src/core/ports/security.js';
+import type { Principal } from '../../src/core/security/principal.js';
 import { openRoutesFor, routeSecurityFor } from '../../src/server/security/route-table.js';
 import { FIXTURE_REPOSITORY, startTestServer, TEST_ADMIN_KEY } from '../helpers/kaleido-server.js';
 
@@ -219,6 +222,9 @@ describe('route table', () => {
     ['POST', '/v1/training-jobs', 'create/study'],
     ['POST', '/v1/training-jobs/:id/cancel', 'operate/study'],
     ['PATCH', '/v1/studies/:id', 'update/study'],
+    ['GET', '/v1/registry/models/:name/versions/:version/card', 'read/model_version'],
+    ['GET', '/v1/registry/models/:name/versions/:version/fairness', 'read/model_version'],
+    ['POST', '/v1/registry/models/:name/versions/:version/fairness', 'update/model_version'],
   ])('%s %s → %s', (method, url, want) => {
     const s = routeSecurityFor(method, url);
     expect(s && `${s.action}/${s.resource}`).toBe(want);
@@ -247,35 +253,134 @@ describe('route table', () => {
 });
 
 describe('gRPC guard', () => {
-  const calls: string[] = [];
-  const inner = new Proxy({} as InferenceService, {
-    get:
-      (_t, name: string) =>
-      (..._args: unknown[]) => {
-        calls.push(name);
-        return name === 'isLive' || name === 'isReady' || name === 'modelReady' ? true : {};
-      },
+  const admin: Principal = {
+    kind: 'api_key',
+    subject: 'k-admin',
+    tenantId: 'system',
+    role: 'admin',
+    scopes: [],
+  };
+  const analyst: Principal = {
+    kind: 'api_key',
+    subject: 'k-analyst',
+    tenantId: 't1',
+    role: 'analyst',
+    scopes: [],
+  };
+  const credentials: Record<string, Principal> = { 'Bearer admin': admin, 'Bearer analyst': analyst };
+  const authenticate = async (authorization: string | undefined): Promise<Principal | undefined> => {
+    if (authorization === undefined) return undefined;
+    const p = credentials[authorization];
+    if (p === undefined) throw new KaleidoError('ERR_UNAUTHENTICATED', 'invalid or expired credentials');
+    return p;
+  };
+  const metadata = (entries: Record<string, string>) => ({
+    get: (key: string) => (entries[key] === undefined ? [] : [entries[key] as string]),
+  });
+  const audited: AuditEntryInput[] = [];
+  const auditLog = {
+    append: async (e: AuditEntryInput) => {
+      audited.push(e);
+      return { ...e, seq: audited.length };
+    },
+    list: async () => [],
+  };
+  const guard = (
+    mode: 'required' | 'open-inference',
+    perPrincipal?: { refillPerSecond: number; capacity: number },
+  ) =>
+    createGrpcGuard({
+      mode,
+      authenticate,
+      openRoutes: openRoutesFor(),
+      audit: auditLog,
+      ...(perPrincipal
+        ? { rateLimit: { store: new MemoryRateLimitStore({ clock: createSystemClock() }), perPrincipal } }
+        : {}),
+    });
+  const call = (method: string, md: Record<string, string> = {}, request: unknown = {}) => ({
+    method,
+    metadata: metadata(md),
+    peer: 'ipv4:127.0.0.1:50000',
+    request,
   });
 
-  it('required: only the health probes reach the service', async () => {
-    calls.length = 0;
-    const g = guardGrpcService(inner, 'required');
-    expect(g.isLive()).toBe(true);
-    expect(g.isReady()).toBe(true);
-    expect(() => g.modelMetadata('m')).toThrow(/needs authentication/);
-    expect(() => g.serverMetadata()).toThrow(KaleidoError);
-    await expect(g.infer({} as never)).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
-    await expect(g.loadModel('m')).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
-    expect(calls).toEqual(['isLive', 'isReady']);
+  it('maps every RPC to the permission of its REST twin', () => {
+    expect(routeSecurityFor('POST', GRPC_REST_EQUIVALENT['ModelInfer']!.url)).toEqual({
+      action: 'infer',
+      resource: 'model',
+    });
+    expect(routeSecurityFor('POST', GRPC_REST_EQUIVALENT['RepositoryModelLoad']!.url)).toEqual({
+      action: 'operate',
+      resource: 'model_version',
+    });
+    for (const [rpc, twin] of Object.entries(GRPC_REST_EQUIVALENT)) {
+      const open = openRoutesFor().includes(twin.url);
+      expect(open || routeSecurityFor(twin.method, twin.url) !== undefined, rpc).toBe(true);
+    }
+    expect(peerAddress('ipv4:10.0.0.1:123')).toBe('10.0.0.1');
+    expect(peerAddress('[::1]:123')).toBe('::1');
   });
 
-  it('open-inference: inference and metadata pass, the repository stays closed', async () => {
-    calls.length = 0;
-    const g = guardGrpcService(inner, 'open-inference');
-    g.modelMetadata('m');
-    await g.infer({} as never);
-    await expect(g.unloadModel('m')).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
-    await expect(g.repositoryIndex()).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
-    expect(calls).toEqual(['modelMetadata', 'infer']);
+  it('required: health is open, everything else needs a valid credential with the right role', async () => {
+    const g = guard('required');
+    expect((await g(call('ServerLive'))).principal).toBeNull();
+    expect((await g(call('Health.Check'))).principal).toBeNull();
+    await expect(g(call('ModelInfer'))).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
+    await expect(g(call('ModelInfer', { authorization: 'Bearer nope' }))).rejects.toMatchObject({
+      code: 'ERR_UNAUTHENTICATED',
+    });
+    expect((await g(call('ModelInfer', { authorization: 'Bearer analyst' }))).principal).toBe(analyst);
+    // x-api-key is accepted too.
+    expect((await g(call('ModelMetadata', { 'x-api-key': 'analyst' }))).principal).toBe(analyst);
+    // An analyst may not load models (operate on model_version), exactly as over REST.
+    audited.length = 0;
+    await expect(
+      g(call('RepositoryModelLoad', { authorization: 'Bearer analyst' }, { model_name: 'm' })),
+    ).rejects.toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+    expect(audited).toEqual([
+      expect.objectContaining({
+        actor: 'k-analyst',
+        action: 'operate',
+        outcome: 'denied',
+        statusCode: 403,
+        resourceId: 'm',
+      }),
+    ]);
+    const ok = await g(call('RepositoryModelUnload', { authorization: 'Bearer admin' }, { model_name: 'm' }));
+    ok.finish(0);
+    expect(audited.at(-1)).toMatchObject({
+      actor: 'k-admin',
+      outcome: 'success',
+      statusCode: 200,
+      details: { transport: 'grpc', rpc: 'RepositoryModelUnload', grpcCode: 0 },
+    });
+    await expect(g(call('NoSuchRpc', { authorization: 'Bearer admin' }))).rejects.toMatchObject({
+      code: 'ERR_PERMISSION_DENIED',
+    });
+  });
+
+  it('open-inference: anonymous inference and model reads, never load/unload', async () => {
+    const g = guard('open-inference');
+    expect((await g(call('ModelInfer'))).principal?.kind).toBe('anonymous');
+    expect((await g(call('ModelMetadata'))).principal?.kind).toBe('anonymous');
+    await expect(g(call('RepositoryModelLoad'))).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
+    await expect(g(call('RepositoryModelUnload'))).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
+    // The index is a model read over REST (POST /v2/repository/index), so it is over gRPC too.
+    expect((await g(call('RepositoryIndex'))).principal?.kind).toBe('anonymous');
+    // A credential, when sent, must still be valid.
+    await expect(g(call('ModelInfer', { authorization: 'Bearer nope' }))).rejects.toMatchObject({
+      code: 'ERR_UNAUTHENTICATED',
+    });
+  });
+
+  it('applies the per-principal rate limit, also to each request of a stream', async () => {
+    const g = guard('required', { refillPerSecond: 0.001, capacity: 2 });
+    const a = await g(call('ModelStreamInfer', { authorization: 'Bearer analyst' }));
+    await a.admitAnother();
+    await expect(a.admitAnother()).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' });
+    await expect(g(call('ModelInfer', { authorization: 'Bearer analyst' }))).rejects.toMatchObject({
+      code: 'ERR_RATE_LIMITED',
+    });
   });
 });

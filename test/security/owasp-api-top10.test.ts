@@ -27,6 +27,7 @@ import {
   portOf,
   rawRequest,
   startCanary,
+  type Answer,
   type Canary,
 } from './support.js';
 
@@ -85,6 +86,15 @@ afterAll(async () => {
   await Promise.all([a?.close(), b?.close(), canary?.close()]);
   rmSync(dbDir, { recursive: true, force: true });
 });
+
+/** add_sub_fp32 over gRPC (typed contents). */
+const GRPC_ADD_SUB = {
+  model_name: 'add_sub_fp32',
+  inputs: [
+    { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], contents: { fp32_contents: Array(16).fill(1) } },
+    { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], contents: { fp32_contents: Array(16).fill(2) } },
+  ],
+};
 
 const infer = (base: string, key?: string) =>
   call(base, 'POST', '/v2/models/add_sub_fp32/infer', {
@@ -152,6 +162,401 @@ describe('API1:2023 Broken Object Level Authorization (BOLA across tenants)', ()
   });
 });
 
+describe('API1:2023 BOLA: tenants own data sets, jobs, studies, experiments, models', () => {
+  // Tenant A = acme, tenant B = globex (both admins: the widest role short of the system tenant).
+  const A = (): string => k.acmeAdmin!.key;
+  const B = (): string => k.globexAdmin!.key;
+  const DIM = 16;
+  const rows = (flip: boolean): string =>
+    Array.from({ length: 40 }, (_, i) => {
+      const good = (i % 2 === 0) !== flip;
+      return JSON.stringify({
+        text: good ? `great lovely fine ${i}` : `awful bad poor ${i}`,
+        label: good ? 'pos' : 'neg',
+      });
+    }).join('\n');
+  const upload = (key: string, name: string, flip: boolean) =>
+    call(
+      a.httpUrl,
+      'POST',
+      `/v1/datasets?name=${name}&splitSeed=1&validationFraction=0.25&testFraction=0.25`,
+      {
+        key,
+        body: rows(flip),
+        headers: { 'content-type': 'application/x-ndjson' },
+      },
+    );
+  /** The 404 of `missing` and of another tenant's `other` must not be told apart (status, code, shape). */
+  const sameAsMissing = (
+    other: Pick<Answer, 'status' | 'body'>,
+    missing: Pick<Answer, 'status' | 'body'>,
+  ) => {
+    expect(other.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(other.body.error.code).toBe(missing.body.error.code);
+    expect(Object.keys(other.body).sort()).toEqual(Object.keys(missing.body).sort());
+    expect(Object.keys(other.body.error).sort()).toEqual(Object.keys(missing.body.error).sort());
+  };
+  let jobId = '';
+  /** An answer's text with the per-request id dropped and `name` replaced, for exact comparison. */
+  const norm = (text: string, name: string): string =>
+    text
+      .replace(/"requestId":"[^"]*"/g, '"requestId":""')
+      .replace(/"request_id":"[^"]*"/g, '"request_id":""')
+      .replaceAll(name, 'X');
+
+  it('data sets: B cannot list or read A’s, and a same-named data set of B is separate', async () => {
+    const up = await upload(A(), 'reviews', false);
+    expect(up.status).toBe(201);
+    expect((await upload(A(), 'acme-only', false)).status).toBe(201);
+    const mine = await upload(B(), 'reviews', true);
+    expect(mine.status).toBe(201);
+    expect(mine.body.version).toBe(1);
+    expect(mine.body.sha256).not.toBe(up.body.sha256);
+    const list = await call(a.httpUrl, 'GET', '/v1/datasets', { key: B() });
+    expect(JSON.stringify(list.body)).not.toContain('acme-only');
+    expect(JSON.stringify(list.body)).not.toContain(up.body.sha256);
+    expect((await call(a.httpUrl, 'GET', '/v1/datasets/reviews', { key: B() })).body.versions[0].sha256).toBe(
+      mine.body.sha256,
+    );
+    sameAsMissing(
+      await call(a.httpUrl, 'GET', '/v1/datasets/acme-only', { key: B() }),
+      await call(a.httpUrl, 'GET', '/v1/datasets/nothing-here', { key: B() }),
+    );
+    sameAsMissing(
+      await call(a.httpUrl, 'GET', '/v1/datasets/acme-only/versions/1', { key: B() }),
+      await call(a.httpUrl, 'GET', '/v1/datasets/nothing-here/versions/1', { key: B() }),
+    );
+    // The system tenant's administrators do not see tenants' data sets either.
+    expect(JSON.stringify((await call(a.httpUrl, 'GET', '/v1/datasets', { key: ADMIN })).body)).not.toContain(
+      'acme-only',
+    );
+  });
+
+  it('training jobs and the model they publish: B cannot get, cancel, stream, list, or infer with them', async () => {
+    // B cannot train on A's data set: it does not exist for B.
+    expect(
+      (
+        await call(a.httpUrl, 'POST', '/v1/training-jobs', {
+          key: B(),
+          body: { dataset: { id: 'acme-only' }, featurizer: { type: 'hashed-bow', dimensions: DIM } },
+        })
+      ).status,
+    ).toBe(404);
+    const created = await call(a.httpUrl, 'POST', '/v1/training-jobs', {
+      key: A(),
+      body: {
+        dataset: { id: 'reviews' },
+        featurizer: { type: 'hashed-bow', dimensions: DIM },
+        config: { epochs: 3, earlyStopping: null, seed: 1 },
+        publish: { modelName: 'spam' },
+      },
+    });
+    expect(created.status).toBe(201);
+    jobId = created.body.id as string;
+    let job = created.body;
+    for (let i = 0; i < 600 && !['succeeded', 'failed', 'cancelled'].includes(job.state); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await call(a.httpUrl, 'GET', `/v1/training-jobs/${jobId}`, { key: A() })).body;
+    }
+    expect(job.state).toBe('succeeded');
+    // A tenant's trained model is served under its tenant-qualified name.
+    expect(job.result.model.modelName).toBe('acme__spam');
+
+    const missingId = '00000000-0000-4000-8000-000000000000';
+    for (const [method, path] of [
+      ['GET', `/v1/training-jobs/${jobId}`],
+      ['POST', `/v1/training-jobs/${jobId}/cancel`],
+      ['GET', `/v1/training-jobs/${jobId}/events`],
+    ] as const) {
+      sameAsMissing(
+        await call(a.httpUrl, method, path, { key: B() }),
+        await call(a.httpUrl, method, path.replace(jobId, missingId), { key: B() }),
+      );
+    }
+    expect(
+      JSON.stringify((await call(a.httpUrl, 'GET', '/v1/training-jobs', { key: B() })).body),
+    ).not.toContain(jobId);
+    expect(JSON.stringify((await call(a.httpUrl, 'GET', '/v1/training-jobs', { key: A() })).body)).toContain(
+      jobId,
+    );
+  });
+
+  it('trained models over OIP REST and gRPC: B cannot see, load, query or infer with A’s', async () => {
+    const model = 'acme__spam';
+    expect((await call(a.httpUrl, 'POST', `/v2/repository/models/${model}/load`, { key: B() })).status).toBe(
+      404,
+    );
+    expect((await call(a.httpUrl, 'POST', `/v2/repository/models/${model}/load`, { key: A() })).status).toBe(
+      200,
+    );
+    const body = {
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [1, DIM], data: Array(DIM).fill(0.5) }],
+    };
+    expect((await call(a.httpUrl, 'POST', `/v2/models/${model}/infer`, { key: A(), body })).status).toBe(200);
+    const missing = 'acme__nothing';
+    for (const [method, suffix, withBody] of [
+      ['GET', '', false],
+      ['GET', '/ready', false],
+      ['GET', '/config', false],
+      ['GET', '/stats', false],
+      ['POST', '/infer', true],
+    ] as const) {
+      const other = await call(a.httpUrl, method, `/v2/models/${model}${suffix}`, {
+        key: B(),
+        ...(withBody ? { body } : {}),
+      });
+      const none = await call(a.httpUrl, method, `/v2/models/${missing}${suffix}`, {
+        key: B(),
+        ...(withBody ? { body } : {}),
+      });
+      expect(other.status).toBe(none.status);
+      expect(other.status).toBeGreaterThanOrEqual(400);
+      expect(norm(other.text, model)).toBe(norm(none.text, missing));
+    }
+    const unloadOther = await call(a.httpUrl, 'POST', `/v2/repository/models/${model}/unload`, { key: B() });
+    const unloadNone = await call(a.httpUrl, 'POST', `/v2/repository/models/${missing}/unload`, { key: B() });
+    expect(unloadOther.status).toBe(404);
+    expect(unloadOther.status).toBe(unloadNone.status);
+    expect(norm(unloadOther.text, model)).toBe(norm(unloadNone.text, missing));
+    const indexOf = async (key: string) =>
+      JSON.stringify((await call(a.httpUrl, 'POST', '/v2/repository/index', { key, body: {} })).body);
+    expect(await indexOf(B())).not.toContain(model);
+    expect(await indexOf(B())).toContain('add_sub_fp32'); // platform-wide models stay visible
+    expect(await indexOf(A())).toContain(model);
+    expect(
+      JSON.stringify((await call(a.httpUrl, 'GET', '/v2/models/stats', { key: B() })).body),
+    ).not.toContain(model);
+
+    const asB = createInferenceGrpcClient(a.grpcTarget, { metadata: { authorization: `Bearer ${B()}` } });
+    const asA = createInferenceGrpcClient(a.grpcTarget, { metadata: { authorization: `Bearer ${A()}` } });
+    try {
+      expect(((await asA.call('ModelReady', { name: model })) as { ready: boolean }).ready).toBe(true);
+      expect(((await asB.call('ModelReady', { name: model })) as { ready: boolean }).ready).toBe(false);
+      for (const method of ['ModelMetadata', 'ModelConfig', 'ModelStatistics']) {
+        const other = await asB.fail(method, { name: model });
+        const none = await asB.fail(method, { name: missing });
+        expect(other.code).toBe(none.code);
+        expect(other.details.replaceAll(model, 'X')).toBe(none.details.replaceAll(missing, 'X'));
+      }
+      const grpcInfer = (name: string) => ({
+        model_name: name,
+        inputs: [
+          {
+            name: 'features',
+            datatype: 'FP32',
+            shape: [1, DIM],
+            contents: { fp32_contents: Array(DIM).fill(0.5) },
+          },
+        ],
+      });
+      expect((await asB.fail('ModelInfer', grpcInfer(model))).code).toBe(
+        (await asB.fail('ModelInfer', grpcInfer(missing))).code,
+      );
+      expect(await asA.call('ModelInfer', grpcInfer(model))).toMatchObject({ model_name: model });
+      expect(JSON.stringify(await asB.call('RepositoryIndex', {}))).not.toContain(model);
+    } finally {
+      asA.close();
+      asB.close();
+    }
+  });
+
+  it('experiments and runs: B cannot list, get, search, update or delete A’s; names are per tenant', async () => {
+    const ml = (key: string, method: string, path: string, body?: unknown) =>
+      call(a.httpUrl, method, `/api/2.0/mlflow${path}`, { key, ...(body === undefined ? {} : { body }) });
+    const ea = await ml(A(), 'POST', '/experiments/create', { name: 'shared-name' });
+    const eb = await ml(B(), 'POST', '/experiments/create', { name: 'shared-name' });
+    expect(ea.status).toBe(200);
+    expect(eb.status).toBe(200);
+    expect(eb.body.experiment_id).not.toBe(ea.body.experiment_id);
+    const defA = await ml(A(), 'GET', '/experiments/get-by-name?experiment_name=Default');
+    const defB = await ml(B(), 'GET', '/experiments/get-by-name?experiment_name=Default');
+    expect(defA.body.experiment.experiment_id).not.toBe(defB.body.experiment.experiment_id);
+    const run = await ml(A(), 'POST', '/runs/create', { experiment_id: ea.body.experiment_id });
+    expect(run.status).toBe(200);
+    const runId = run.body.run.info.run_id as string;
+    const noRun = 'f'.repeat(32);
+    const expId = ea.body.experiment_id as string;
+    const noExp = '987654321';
+    for (const [method, path, body] of [
+      ['GET', `/experiments/get?experiment_id=${expId}`, undefined],
+      ['POST', '/experiments/update', { experiment_id: expId, new_name: 'x' }],
+      ['POST', '/experiments/delete', { experiment_id: expId }],
+      ['POST', '/experiments/set-experiment-tag', { experiment_id: expId, key: 'k', value: 'v' }],
+      ['POST', '/runs/create', { experiment_id: expId }],
+    ] as const) {
+      sameAsMissing(
+        await ml(B(), method, path.replace(/=.*$/, `=${expId}`), body),
+        await ml(
+          B(),
+          method,
+          path.replace(/=.*$/, `=${noExp}`),
+          body === undefined ? undefined : { ...body, experiment_id: noExp },
+        ),
+      );
+    }
+    for (const [method, path, body] of [
+      ['GET', `/runs/get?run_id=${runId}`, undefined],
+      ['POST', '/runs/update', { run_id: runId, status: 'FINISHED' }],
+      ['POST', '/runs/delete', { run_id: runId }],
+      ['POST', '/runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 1, step: 0 }],
+      ['POST', '/runs/set-tag', { run_id: runId, key: 'k', value: 'v' }],
+      ['GET', `/metrics/get-history?run_id=${runId}&metric_key=loss`, undefined],
+    ] as const) {
+      sameAsMissing(
+        await ml(B(), method, path, body),
+        await ml(
+          B(),
+          method,
+          path.replace(runId, noRun),
+          body === undefined ? undefined : { ...body, run_id: noRun },
+        ),
+      );
+    }
+    const searchB = await ml(B(), 'POST', '/experiments/search', { max_results: 1000 });
+    expect(JSON.stringify(searchB.body)).not.toContain(`"experiment_id":"${expId}"`);
+    const runsB = await ml(B(), 'POST', '/runs/search', { experiment_ids: [expId] });
+    expect(runsB.body.runs ?? []).toEqual([]);
+    expect((await ml(A(), 'GET', `/runs/get?run_id=${runId}`)).status).toBe(200);
+  });
+
+  it('registered models, versions and aliases: separate per tenant; model@alias resolves in the caller’s tenant', async () => {
+    const ml = (key: string, method: string, path: string, body?: unknown) =>
+      call(a.httpUrl, method, `/api/2.0/mlflow${path}`, { key, ...(body === undefined ? {} : { body }) });
+    // A registers its trained model and the platform-wide add_sub_fp32 under its own aliases.
+    expect(
+      (await ml(A(), 'POST', '/registered-models/create', { name: 'spam', description: 'A' })).status,
+    ).toBe(200);
+    expect(
+      (await ml(A(), 'POST', '/model-versions/create', { name: 'spam', source: 'models/acme__spam/1' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await ml(A(), 'POST', '/registered-models/alias', { name: 'spam', alias: 'champion', version: '1' }))
+        .status,
+    ).toBe(200);
+    expect((await ml(A(), 'POST', '/registered-models/create', { name: 'add_sub_fp32' })).status).toBe(200);
+    expect(
+      (
+        await ml(A(), 'POST', '/model-versions/create', {
+          name: 'add_sub_fp32',
+          source: 'models/add_sub_fp32/1',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await ml(A(), 'POST', '/registered-models/alias', {
+          name: 'add_sub_fp32',
+          alias: 'champion',
+          version: '1',
+        })
+      ).status,
+    ).toBe(200);
+
+    for (const [method, path, body] of [
+      ['GET', '/registered-models/get?name=spam', undefined],
+      ['PATCH', '/registered-models/update', { name: 'spam', description: 'B' }],
+      ['POST', '/registered-models/set-tag', { name: 'spam', key: 'k', value: 'v' }],
+      ['GET', '/model-versions/get?name=spam&version=1', undefined],
+      ['POST', '/model-versions/create', { name: 'spam', source: 'models/x/1' }],
+      ['GET', '/registered-models/alias?name=spam&alias=champion', undefined],
+      ['POST', '/registered-models/alias', { name: 'spam', alias: 'champion', version: '1' }],
+      ['GET', '/registered-models/alias/history?name=spam', undefined],
+      ['DELETE', '/registered-models/delete', { name: 'spam' }],
+    ] as const) {
+      const other = await ml(B(), method, path, body);
+      const none = await ml(
+        B(),
+        method,
+        path.replace('name=spam', 'name=nothing-here'),
+        body === undefined ? undefined : { ...body, name: 'nothing-here' },
+      );
+      // (The alias history answers an empty list for a model it never saw: same for both.)
+      if (!path.includes('history')) expect(other.status).toBe(404);
+      expect(other.status).toBe(none.status);
+      expect(other.body.error_code).toBe(none.body.error_code);
+      expect(norm(other.text, 'spam')).toBe(norm(none.text, 'nothing-here'));
+    }
+    const search = await ml(B(), 'GET', "/registered-models/search?filter=name%3D'spam'");
+    expect(search.body.registered_models ?? []).toEqual([]);
+    const versions = await ml(B(), 'GET', "/model-versions/search?filter=name%3D'spam'");
+    expect(versions.body.model_versions ?? []).toEqual([]);
+
+    // The same name in B is B's own model: its own version numbers and aliases; A's is untouched.
+    expect(
+      (await ml(B(), 'POST', '/registered-models/create', { name: 'spam', description: 'B' })).status,
+    ).toBe(200);
+    const vb = await ml(B(), 'POST', '/model-versions/create', { name: 'spam', source: 'models/other/1' });
+    expect(vb.body.model_version.version).toBe('1');
+    expect((await ml(A(), 'GET', '/registered-models/get?name=spam')).body.registered_model).toMatchObject({
+      description: 'A',
+      aliases: [{ alias: 'champion', version: '1' }],
+    });
+    expect(
+      (await ml(B(), 'GET', '/registered-models/get?name=spam')).body.registered_model.aliases ?? [],
+    ).toEqual([]);
+
+    // model@alias: A's alias serves A; B has no such alias (its registry has no add_sub_fp32).
+    const req = ADD_SUB_REQUEST;
+    expect(
+      (await call(a.httpUrl, 'POST', '/v2/models/add_sub_fp32@champion/infer', { key: A(), body: req }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call(a.httpUrl, 'POST', '/v2/models/add_sub_fp32@champion/infer', { key: B(), body: req }))
+        .status,
+    ).toBe(404);
+    const body = {
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [1, DIM], data: Array(DIM).fill(0.5) }],
+    };
+    expect(
+      (await call(a.httpUrl, 'POST', '/v2/models/acme__spam@champion/infer', { key: A(), body })).status,
+    ).toBe(200);
+    expect(
+      (await call(a.httpUrl, 'POST', '/v2/models/acme__spam@champion/infer', { key: B(), body })).status,
+    ).toBe(404);
+  });
+
+  it('studies: B cannot get, stop, stream or list A’s study; the same study name is free in B', async () => {
+    const spec = (name: string) => ({
+      name,
+      direction: 'maximize',
+      metric: 'valAccuracy',
+      nTrials: 1,
+      concurrency: 1,
+      dataset: { id: 'reviews' },
+      featurizer: { type: 'hashed-bow', dimensions: DIM },
+      training: { epochs: 2, earlyStopping: null },
+      searchSpace: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } },
+      modelName: 'study-model',
+    });
+    const sa = await call(a.httpUrl, 'POST', '/v1/studies', { key: A(), body: spec('tuning') });
+    expect(sa.status).toBe(201);
+    const id = sa.body.id as string;
+    const missingId = '00000000-0000-4000-8000-000000000000';
+    for (const [method, path] of [
+      ['GET', `/v1/studies/${id}`],
+      ['GET', '/v1/studies/tuning'],
+      ['POST', `/v1/studies/${id}/stop`],
+      ['GET', `/v1/studies/${id}/events`],
+    ] as const) {
+      sameAsMissing(
+        await call(a.httpUrl, method, path, { key: B() }),
+        await call(a.httpUrl, method, path.replace(id, missingId).replace('tuning', 'no-such-study'), {
+          key: B(),
+        }),
+      );
+    }
+    expect(JSON.stringify((await call(a.httpUrl, 'GET', '/v1/studies', { key: B() })).body)).not.toContain(
+      id,
+    );
+    const sb = await call(a.httpUrl, 'POST', '/v1/studies', { key: B(), body: spec('tuning') });
+    expect(sb.status).toBe(201);
+    expect(sb.body.id).not.toBe(id);
+  });
+});
+
 describe('API2:2023 Broken Authentication', () => {
   it('every route but the open ones refuses a request without credentials (401 + WWW-Authenticate)', async () => {
     const routes = a.running.routes.filter((r) => r.access !== 'open' && r.method !== 'OPTIONS');
@@ -196,12 +601,11 @@ describe('API2:2023 Broken Authentication', () => {
   });
 
   it('an expired key stops working', async () => {
-    const temp = await createKey(a.httpUrl, k.acmeAdmin!.key, {
-      role: 'service',
-      expiresAt: Date.now() + 1500,
-    });
+    // A 4 s lifetime: key creation plus the first scrypt check must fit in it on a loaded machine.
+    const expiresAt = Date.now() + 4000;
+    const temp = await createKey(a.httpUrl, k.acmeAdmin!.key, { role: 'service', expiresAt });
     expect((await infer(a.httpUrl, temp.key)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 100));
     expect((await infer(a.httpUrl, temp.key)).status).toBe(401);
   });
 
@@ -315,6 +719,35 @@ describe('API3:2023 Broken Object Property Level Authorization (mass assignment)
 });
 
 describe('API4:2023 Unrestricted Resource Consumption', () => {
+  it('gRPC takes from the same per-key bucket as REST: RESOURCE_EXHAUSTED with retry-after', async () => {
+    // (Runs first: it spends one of the admin key's 3 tokens; the REST test below needs ≥ 2 refusals.)
+    const { key } = await createKey(b.httpUrl, generatedKeys[0] as string, { role: 'analyst' });
+    const grpc = createInferenceGrpcClient(b.grpcTarget, { metadata: { authorization: `Bearer ${key}` } });
+    const codes: number[] = [];
+    let retryAfter: unknown;
+    try {
+      for (let i = 0; i < 5; i++) {
+        try {
+          await grpc.call('ModelMetadata', { name: 'add_sub_fp32' });
+          codes.push(0);
+        } catch (e) {
+          const err = e as { code: number; metadata: { get(k: string): unknown[] } };
+          codes.push(err.code);
+          if (err.code === 8) {
+            expect(err.metadata.get('kaleido-error-code')).toEqual(['ERR_RATE_LIMITED']);
+            retryAfter = err.metadata.get('retry-after')[0];
+          }
+        }
+      }
+    } finally {
+      grpc.close();
+    }
+    expect(codes.filter((c) => c === 8).length).toBeGreaterThanOrEqual(2);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // The bucket is shared: REST is refused for this key now too.
+    expect((await call(b.httpUrl, 'GET', '/v2/models/add_sub_fp32', { key })).status).toBe(429);
+  });
+
   it('rate limits per key with 429 and Retry-After', async () => {
     const key = generatedKeys[0] as string;
     const statuses: number[] = [];
@@ -486,10 +919,82 @@ describe('API5:2023 Broken Function Level Authorization', () => {
       ] as const) {
         const err = await grpc.fail(method, req);
         expect({ method, code: err.code }).toEqual({ method, code: 16 }); // UNAUTHENTICATED
+        expect(err.metadata.get('kaleido-error-code')).toEqual(['ERR_UNAUTHENTICATED']);
       }
+      // The stream too: refused before any request is run.
+      const streamed = await grpc.stream([GRPC_ADD_SUB]);
+      expect(streamed.error?.code).toBe(16);
+      expect(streamed.responses).toEqual([]);
     } finally {
       grpc.close();
     }
+    // A wrong or revoked credential is refused the same way, in either metadata form.
+    const wrong: Array<Record<string, string>> = [
+      { authorization: `Bearer ${ADMIN}x` },
+      { 'x-api-key': 'kal_000000000000_nope' },
+    ];
+    for (const metadata of wrong) {
+      const bad = createInferenceGrpcClient(a.grpcTarget, { metadata });
+      try {
+        expect((await bad.fail('ModelMetadata', { name: 'add_sub_fp32' })).code).toBe(16);
+      } finally {
+        bad.close();
+      }
+    }
+  });
+
+  it('gRPC authorizes every call with the RBAC table of its REST twin, and audits administrative calls', async () => {
+    const as = (key: string, header: 'authorization' | 'x-api-key' = 'authorization') =>
+      createInferenceGrpcClient(a.grpcTarget, {
+        metadata: (header === 'authorization'
+          ? { authorization: `Bearer ${key}` }
+          : { 'x-api-key': key }) as Record<string, string>,
+      });
+    const analyst = as(k.analyst!.key);
+    const operator = as(k.operator!.key, 'x-api-key');
+    const readOnly = as(k.readOnly!.key);
+    try {
+      // Analysts infer and read models (as over REST) …
+      const res = await analyst.call<{ outputs: unknown[] }>('ModelInfer', GRPC_ADD_SUB);
+      expect(res.outputs).toHaveLength(2);
+      expect(await analyst.call('ModelMetadata', { name: 'add_sub_fp32' })).toMatchObject({
+        name: 'add_sub_fp32',
+      });
+      const streamed = await analyst.stream([GRPC_ADD_SUB, GRPC_ADD_SUB]);
+      expect(streamed.error).toBeNull();
+      expect(streamed.responses.map((r) => r.error_message)).toEqual(['', '']);
+      // … but may not load or unload (PERMISSION_DENIED, the catalog's code in the trailer).
+      const denied = await analyst.fail('RepositoryModelUnload', { model_name: 'identity_fp32' });
+      expect(denied.code).toBe(7);
+      expect(denied.metadata.get('kaleido-error-code')).toEqual(['ERR_PERMISSION_DENIED']);
+      // A key scoped to model:read may read but not infer, over gRPC as over REST.
+      expect(await readOnly.call('ModelMetadata', { name: 'add_sub_fp32' })).toMatchObject({
+        name: 'add_sub_fp32',
+      });
+      expect((await readOnly.fail('ModelInfer', GRPC_ADD_SUB)).code).toBe(7);
+      expect((await readOnly.stream([GRPC_ADD_SUB])).error?.code).toBe(7);
+      // Operators run production: load works, and is audited with the transport.
+      expect(await operator.call('RepositoryModelLoad', { model_name: 'identity_fp32' })).toEqual({});
+    } finally {
+      analyst.close();
+      operator.close();
+      readOnly.close();
+    }
+    const audit = await call(a.httpUrl, 'GET', '/v1/audit?limit=200', { key: k.acmeAdmin!.key });
+    const grpcEntries = (
+      audit.body.entries as Array<{
+        actor: string;
+        action: string;
+        outcome: string;
+        details: Record<string, unknown>;
+      }>
+    ).filter((e) => e.details['transport'] === 'grpc');
+    expect(grpcEntries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor: k.operator!.id, action: 'operate', outcome: 'success' }),
+        expect.objectContaining({ actor: k.analyst!.id, action: 'operate', outcome: 'denied' }),
+      ]),
+    );
   });
 });
 
@@ -651,9 +1156,10 @@ describe('API9:2023 Improper Inventory Management', () => {
     expect(refused).toEqual([]);
   });
 
-  it('only the health probes and the web UI shell are open', () => {
+  it('only the health probes, the web UI shell and console sign-in are open', () => {
     const open = new Set(a.running.routes.filter((r) => r.access === 'open').map((r) => r.url));
-    const allowed = new Set(['/v2/health/live', '/v2/health/ready', ...WEB_UI_OPEN_ROUTES]);
+    // Sign-in checks its own credentials (throttled, same-origin only): test/security/sessions-jwt.test.ts.
+    const allowed = new Set(['/v2/health/live', '/v2/health/ready', '/v1/auth/login', ...WEB_UI_OPEN_ROUTES]);
     for (const url of open) expect(allowed.has(url), url).toBe(true);
     expect(open.has('/v2/health/live')).toBe(true);
   });

@@ -41,14 +41,18 @@ import {
 } from '../../core/ports/training-jobs.js';
 import { readZip } from '../../lifecycle/datasets/zip.js';
 import type { StudyEvent, StudyRunner, StudyView } from '../../lifecycle/studies/study-runner.js';
+import type { MediaFeatures } from '../../lifecycle/datasets/media-features.js';
 import { parseDatasetJobRequest, submitDatasetJob } from '../../lifecycle/studies/training-set.js';
 import type { TrainingJobEvent, TrainingJobs } from '../../lifecycle/training/training-jobs.js';
+import { requestTenant } from '../request-tenant.js';
 
 /** The lifecycle services the routes call. */
 export interface LifecycleApi {
   readonly datasets: DatasetStore;
   readonly jobs: TrainingJobs;
   readonly studies: StudyRunner;
+  /** Image/audio featurisers; without them media featurizers answer 503 (ERR_UNAVAILABLE). */
+  readonly media?: MediaFeatures;
 }
 
 export interface LifecycleRouteDeps extends LifecycleApi {
@@ -120,6 +124,7 @@ const UPLOAD_OPTIONS = [
   'textField',
   'fileField',
   'featureFields',
+  'sensitiveAttributes',
   'badRows',
   'splitSeed',
   'validationFraction',
@@ -193,6 +198,10 @@ function registration(
     ?.split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');
+  const sensitiveAttributes = options['sensitiveAttributes']
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
   return {
     name,
     source,
@@ -200,6 +209,7 @@ function registration(
     ...(options['textField'] === undefined ? {} : { textField: options['textField'] }),
     ...(options['fileField'] === undefined ? {} : { fileField: options['fileField'] }),
     ...(featureFields === undefined ? {} : { featureFields }),
+    ...(sensitiveAttributes === undefined ? {} : { sensitiveAttributes }),
     ...(badRows === undefined ? {} : { badRows }),
     ...(Object.keys(split).length === 0 ? {} : { split }),
     ...(options['description'] === undefined ? {} : { description: options['description'] }),
@@ -418,7 +428,7 @@ async function openEventStream(
 // ---- registration -------------------------------------------------------------------------------
 
 export async function registerLifecycleRoutes(app: FastifyInstance, deps: LifecycleRouteDeps): Promise<void> {
-  const { datasets, jobs, studies } = deps;
+  const { datasets, jobs, studies, media } = deps;
   const maxDepth = deps.maxJsonDepth;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const streams = new Set<EventStream>();
@@ -443,8 +453,9 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
         if (content.length === 0) throw invalid('body', 'the upload is empty');
         req = registration(options, content, type);
       }
-      const existing = new Set((await datasets.list(req.name).catch(() => [])).map((v) => v.version));
-      const version = await datasets.register(req);
+      const own = datasets.forTenant(requestTenant(request));
+      const existing = new Set((await own.list(req.name).catch(() => [])).map((v) => v.version));
+      const version = await own.register(req);
       // 201 for a new version; 200 when identical content returned the existing one.
       return json(reply, existing.has(version.version) ? 200 : 201, version);
     });
@@ -452,12 +463,14 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
 
   app.get('/v1/datasets', async (request, reply) => {
     checkQuery(request, []);
-    return json(reply, 200, { datasets: datasetSummaries(await datasets.list()) });
+    return json(reply, 200, {
+      datasets: datasetSummaries(await datasets.forTenant(requestTenant(request)).list()),
+    });
   });
 
   app.get<{ Params: { name: string } }>('/v1/datasets/:name', async (request, reply) => {
     checkQuery(request, []);
-    const versions = await datasets.list(request.params.name);
+    const versions = await datasets.forTenant(requestTenant(request)).list(request.params.name);
     if (versions.length === 0) {
       throw new KaleidoError('ERR_NOT_FOUND', `no data set ${request.params.name}`, {
         details: { resource: 'dataset', name: request.params.name },
@@ -470,7 +483,8 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
     '/v1/datasets/:name/versions/:version',
     async (request, reply) => {
       checkQuery(request, []);
-      return json(reply, 200, await datasets.get(request.params.name, versionParam(request.params.version)));
+      const own = datasets.forTenant(requestTenant(request));
+      return json(reply, 200, await own.get(request.params.name, versionParam(request.params.version)));
     },
   );
 
@@ -479,7 +493,11 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
   app.post('/v1/training-jobs', async (request, reply) => {
     checkQuery(request, []);
     const job = await submitDatasetJob(
-      { datasets, jobs },
+      {
+        datasets: datasets.forTenant(requestTenant(request)),
+        jobs,
+        ...(media === undefined ? {} : { media }),
+      },
       parseDatasetJobRequest(jsonBody(request, maxDepth)),
     );
     return json(reply.header('location', `/v1/training-jobs/${job.id}`), 201, jobJson(job));
@@ -489,23 +507,28 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
     const q = checkQuery(request, ['state']);
     const states = statesParam(q['state'], Object.values(TrainingJobState));
     return json(reply, 200, {
-      jobs: (await jobs.list(states === undefined ? undefined : { states })).map(jobJson),
+      jobs: (
+        await jobs.list({ tenantId: requestTenant(request), ...(states === undefined ? {} : { states }) })
+      ).map(jobJson),
     });
   });
 
   app.get<{ Params: { id: string } }>('/v1/training-jobs/:id', async (request, reply) => {
     checkQuery(request, []);
-    return json(reply, 200, jobJson(await jobs.get(request.params.id)));
+    return json(reply, 200, jobJson(await jobs.get(request.params.id, requestTenant(request))));
   });
 
   app.post<{ Params: { id: string } }>('/v1/training-jobs/:id/cancel', async (request, reply) => {
     checkQuery(request, []);
-    return json(reply, 200, jobJson(await jobs.cancel(request.params.id)));
+    return json(reply, 200, jobJson(await jobs.cancel(request.params.id, requestTenant(request))));
   });
 
   app.get<{ Params: { id: string } }>('/v1/training-jobs/:id/events', async (request, reply) => {
     checkQuery(request, []);
     const id = request.params.id;
+    const tenantId = requestTenant(request);
+    // Another tenant's job is not found before the stream opens.
+    await jobs.get(id, tenantId);
     await openEventStream(
       reply,
       streams,
@@ -518,7 +541,7 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
             stream.end();
         }),
       async () => {
-        const job = await jobs.get(id);
+        const job = await jobs.get(id, tenantId);
         return { data: jobJson(job), done: isFinishedJobState(job.state) };
       },
     );
@@ -528,30 +551,34 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
 
   app.post('/v1/studies', async (request, reply) => {
     checkQuery(request, []);
-    const view = await studies.create(jsonBody(request, maxDepth));
+    const view = await studies.create(jsonBody(request, maxDepth), requestTenant(request));
     return json(reply.header('location', `/v1/studies/${view.id}`), 201, view);
   });
 
   app.get('/v1/studies', async (request, reply) => {
     const q = checkQuery(request, ['state']);
     const states = statesParam(q['state'], Object.values(StudyState));
-    return json(reply, 200, { studies: await studies.list(states === undefined ? undefined : { states }) });
+    const tenantId = requestTenant(request);
+    return json(reply, 200, {
+      studies: await studies.list({ tenantId, ...(states === undefined ? {} : { states }) }),
+    });
   });
 
   app.get<{ Params: { id: string } }>('/v1/studies/:id', async (request, reply) => {
     checkQuery(request, []);
-    return json(reply, 200, await studies.get(request.params.id));
+    return json(reply, 200, await studies.get(request.params.id, requestTenant(request)));
   });
 
   app.post<{ Params: { id: string } }>('/v1/studies/:id/stop', async (request, reply) => {
     checkQuery(request, []);
-    return json(reply, 200, await studies.stop(request.params.id));
+    return json(reply, 200, await studies.stop(request.params.id, requestTenant(request)));
   });
 
   app.get<{ Params: { id: string } }>('/v1/studies/:id/events', async (request, reply) => {
     checkQuery(request, []);
     // The path may be a name: resolve the id first (404 before the stream opens).
-    const studyId = (await studies.get(request.params.id)).id;
+    const tenantId = requestTenant(request);
+    const studyId = (await studies.get(request.params.id, tenantId)).id;
     await openEventStream(
       reply,
       streams,
@@ -563,7 +590,7 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
           if (e.type === 'study-completed' || e.type === 'study-failed') stream.end();
         }),
       async () => {
-        const view: StudyView = await studies.get(studyId);
+        const view: StudyView = await studies.get(studyId, tenantId);
         return { data: view, done: view.state !== StudyState.RUNNING };
       },
     );

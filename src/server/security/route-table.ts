@@ -72,6 +72,8 @@ const V1_COLLECTIONS: Readonly<Record<string, ResourceType>> = {
   // A training job is a (one-trial) study in the RBAC sense: maintainers run them, analysts read.
   'training-jobs': 'study',
   studies: 'study',
+  // Model cards (GET: read) and fairness evaluations (POST …/fairness: update) of registered versions.
+  registry: 'model_version',
 };
 
 /** MLflow's POST routes that only read (search and lookups sent with a body). */
