@@ -48,6 +48,7 @@ import { createSqliteLifecycleStores, createSqliteMetadataStore } from './adapte
 import { packageRoot, packageVersion } from './config/paths.js';
 import { defaultRecognizers, PiiAnalyzer } from './core/safety/pii/index.js';
 import { loadPolicyDirectory } from './safety/load.js';
+import type { InMemoryPolicyStore } from './safety/policy-store.js';
 import type { KaleidoConfig } from './config/schema.js';
 import { KaleidoError } from './core/errors.js';
 import type { Logger } from './core/ports/logger.js';
@@ -220,6 +221,13 @@ export interface StartOptions {
    * called when `auth.adminKey` is configured or an admin key already exists.
    */
   readonly announceAdminKey?: (key: string) => void;
+}
+
+/** The package's own policies, then the installation's (`analysis.policyDirs`), in one store. */
+async function loadPolicies(extraDirs: readonly string[]): Promise<InMemoryPolicyStore> {
+  const store = await loadPolicyDirectory(join(packageRoot(), 'policies'));
+  for (const dir of extraDirs) await loadPolicyDirectory(resolve(dir), store);
+  return store;
 }
 
 export async function startKaleido(
@@ -487,7 +495,7 @@ export async function startKaleido(
   const wink = new WinkNlp();
   const analysis = createDefaultAnalysis({
     clock,
-    policies: await loadPolicyDirectory(join(packageRoot(), 'policies')),
+    policies: await loadPolicies(config.analysis.policyDirs),
     crypto: new NodePiiCrypto(),
     text: {
       language: new Cld3LanguageIdentifier(),

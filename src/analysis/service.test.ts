@@ -226,6 +226,27 @@ describe('AnalysisService', () => {
     expect(r.safety.unchecked).toEqual(['spamcheck', 'email']);
   });
 
+  it("resolves the caller tenant's policy before the tenant-less one", async () => {
+    const STRICT = `
+id: acme-strict
+version: '3'
+tenant: acme
+appliesTo: {}
+failMode: closed
+rules:
+  - { id: spam-block-low, category: spam, threshold: 0.05, action: block, direction: both }
+`;
+    const { s } = await service({ spamScore: 0.1 }, [POLICY, SCOPED, STRICT]);
+    const acme = await s.analyze({ kind: 'text', text: 'x' }, { tenant: 'acme' });
+    expect(acme.safety.policy).toMatchObject({ id: 'acme-strict', version: '3' });
+    expect(acme.safety.decisions.input).toBe('block');
+    const other = await s.analyze({ kind: 'text', text: 'x' }, { tenant: 'globex' });
+    expect(other.safety.policy).toMatchObject({ id: 'test', version: '2' });
+    expect(other.safety.decisions.input).toBe('allow');
+    const none = await s.analyze({ kind: 'text', text: 'x' });
+    expect(none.safety.policy).toMatchObject({ id: 'test' });
+  });
+
   it('detects bytes, enforces the modality limit, and refuses modalities without analyzers', async () => {
     const { s } = await service();
     const r = await s.analyze({

@@ -37,7 +37,7 @@ import type {
 export interface AnalysisServiceOptions {
   readonly clock: Clock;
   readonly policies: PolicyStore;
-  /** Tenant whose policies apply (default "default"; per-request tenants come with auth). */
+  /** Tenant whose policies apply when a request names none (default "default"). */
   readonly tenant?: string;
   /** Route name policies are scoped by (default "analyze"). */
   readonly route?: string;
@@ -192,7 +192,7 @@ export class AnalysisService {
     const started = clock.now();
     const { module, detected, mime } = this.detect(content);
     const pipeline = this.choosePipeline(module, request);
-    const policy = this.policyFor(pipeline.name);
+    const policy = this.policyFor(pipeline.name, request.tenant);
     const operators = this.operatorsFor(policy);
     const stepOptions = await this.parseStepOptions(pipeline, request.options);
     const input = await module.prepare(detected);
@@ -362,8 +362,9 @@ export class AnalysisService {
     return out;
   }
 
-  private policyFor(pipeline: string): Policy {
-    const { policies, tenant = 'default', route = 'analyze' } = this.options;
+  private policyFor(pipeline: string, requestTenant?: string): Policy {
+    const { policies, route = 'analyze' } = this.options;
+    const tenant = requestTenant ?? this.options.tenant ?? 'default';
     try {
       return policies.resolve({ tenant, route, pipeline });
     } catch (e) {

@@ -124,6 +124,11 @@ export interface AnalyzeRequest {
   /** Per step id (or task name): that analyzer's options, validated by its `parseOptions`. */
   readonly options?: Readonly<Record<string, unknown>>;
   readonly signal?: CancelSignal;
+  /**
+   * Tenant whose moderation policies apply (the authenticated caller's); absent: the service's
+   * configured tenant. Tenant-less policies apply to every tenant (safety/policy-store.ts).
+   */
+  readonly tenant?: string;
 }
 
 export type DirectedReason = Reason & { readonly direction: Direction };

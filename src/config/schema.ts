@@ -150,6 +150,12 @@ export const configSchema = z
         modalities: z
           .array(z.enum(['text', 'image', 'audio', 'video']))
           .default(['text', 'image', 'audio', 'video']),
+        /**
+         * Further directories of moderation policies (YAML, docs/safety-policies.md), loaded after
+         * the package's own `policies/`: per-tenant, per-route and per-pipeline policies of this
+         * installation. A scope claimed twice, or a bad policy, stops the start naming the file.
+         */
+        policyDirs: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .prefault({}),

@@ -262,6 +262,9 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
         analysis.analyze(content, {
           ...options,
           ...(signal === undefined ? {} : { signal }),
+          // The caller's tenant picks its moderation policies; anonymous (open-inference) and
+          // auth-disabled requests get the service's default tenant.
+          ...(request.principal == null ? {} : { tenant: request.principal.tenantId }),
         } satisfies AnalyzeRequest);
 
       if (type?.essence === 'multipart/form-data') {
