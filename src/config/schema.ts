@@ -289,6 +289,19 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        modelSigning: z
+          .object({
+            /**
+             * PEM files of trusted publishers' Ed25519 public keys. When set, pointing one of
+             * `requiredAliases` at a registry version needs a valid signature of the version's
+             * recorded SHA-256 in its tag `kaleido.signature` (`kaleido registry sign`).
+             */
+            publicKeyFiles: z.array(z.string().min(1)).default([]),
+            /** Aliases that count as a promotion ("*" = every alias). */
+            requiredAliases: z.array(z.string().min(1)).default(['champion']),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

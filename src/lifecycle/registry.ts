@@ -238,6 +238,11 @@ export interface RegistryServiceOptions {
   readonly artifacts?: ArtifactStore;
   /** When given, a version's run must exist, and its latest metrics are snapshotted if none are passed. */
   readonly tracking?: TrackingStore;
+  /**
+   * Called before an alias is pointed at a version (a promotion); throwing refuses the move.
+   * The composition root uses it for signature checks (security/model-integrity.ts).
+   */
+  readonly beforeAliasMove?: (version: ModelVersion, alias: string) => Promise<void>;
 }
 
 export interface NewVersionInput {
@@ -543,6 +548,11 @@ export class RegistryService {
     version: unknown,
     actor?: unknown,
   ): Promise<AliasMove | undefined> {
+    const check = this.options.beforeAliasMove;
+    if (check !== undefined) {
+      const target = await this.store.getModelVersion(modelName(name), versionNumber(version));
+      if (target !== undefined) await check(target, aliasName(alias));
+    }
     return this.store.setAlias(
       modelName(name),
       aliasName(alias),
