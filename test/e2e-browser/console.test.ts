@@ -114,7 +114,8 @@ describe.skipIf(!haveChromium)('web console in Chromium', () => {
     await context?.close();
     await browser?.close();
     await server?.close();
-  });
+    // Every modality's models load before ready (tfjs workers, face-api, ffmpeg): minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it('signs in through the form (password or the bootstrap API key), shows who is signed in, and signs out', async () => {
     // A fresh context: nobody signed in. The console asks by itself once the API answers 401.
@@ -238,6 +239,26 @@ describe.skipIf(!haveChromium)('web console in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it('records from the (fake) microphone and analyses the recording like a file', async () => {
+    const page = await open('/playground');
+    await page.getByRole('tab', { name: 'Image, audio or video' }).click();
+    await page.getByRole('button', { name: 'Record audio' }).click();
+    const stop = page.getByRole('button', { name: 'Stop recording' });
+    await stop.waitFor({ timeout: 15_000 });
+    await page.getByLabel('Elapsed time').getByText('0:01').waitFor({ timeout: 15_000 });
+    await stop.click();
+    await page.getByText(/^recording-.+\.webm$/).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    // Audio analyzers may or may not be installed: either a verdict or a reason about audio.
+    const outcome = page.locator('section.verdict, .state.error');
+    await outcome.first().waitFor({ timeout: 60_000 });
+    const text = (await outcome.first().textContent()) ?? '';
+    if (await page.locator('.state.error').count()) expect(text).toMatch(/audio/i);
+    else expect(text).toContain('Safety decision');
+    await expectAccessible(page);
+    await page.close();
+  }, 90_000);
+
   it('loads a model from the Models page and shows its signature', async () => {
     const page = await open('/models');
     const row = page.getByRole('row', { name: /mlp_fp32\b/ }).first();
@@ -291,6 +312,27 @@ describe.skipIf(!haveChromium)('web console in Chromium', () => {
     await page.getByText('champion → version 2').waitFor();
     await expectAccessible(page);
     await screenshot(page, 'console-model-registry');
+
+    // The model card of version 2, assembled by the server: what is missing says "not recorded".
+    const cardButton = page.getByRole('button', { name: 'Model card of version 2' });
+    await cardButton.click();
+    expect(await cardButton.getAttribute('aria-expanded')).toBe('true');
+    const card = page.getByRole('region', { name: 'Model card: add_sub_fp32 version 2' });
+    await card.getByRole('heading', { name: 'Intended use' }).waitFor({ timeout: 15_000 });
+    expect(await card.getByRole('region', { name: 'Intended use', exact: true }).textContent()).toContain(
+      'not recorded',
+    );
+    expect(await card.getByRole('region', { name: 'Metrics', exact: true }).textContent()).toContain(
+      '0.9400',
+    );
+    expect(
+      await card.getByRole('region', { name: 'Slices and fairness', exact: true }).textContent(),
+    ).toContain('not evaluated');
+    const href = await card.getByRole('link', { name: 'Download Markdown' }).getAttribute('href');
+    const markdown = await fetch(href!, { headers: AUTH });
+    expect(markdown.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await markdown.text()).toMatch(/^# Model card: add_sub_fp32 version 2/);
+    await expectAccessible(page);
     await page.close();
   }, 60_000);
 

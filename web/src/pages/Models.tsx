@@ -25,6 +25,7 @@ import { Link } from '../router';
 import { pathTo } from '../routes';
 import { ScrollTable } from '../components/ScrollTable';
 import { PageTitle } from '../components/PageTitle';
+import { ModelCardPanel } from './ModelCard';
 
 export function Models({ rest }: { readonly rest: readonly string[] }) {
   const name = rest[0];
@@ -456,6 +457,8 @@ function Registry({
   const sorted = [...versions].sort((a, b) => Number(b.version) - Number(a.version));
   const [version, setVersion] = useState(sorted[0]?.version ?? '');
   const busy = action.state.status === 'pending';
+  const [cardVersion, setCardVersion] = useState<string | undefined>();
+  const cardId = useId();
 
   const move = (e: FormEvent) => {
     e.preventDefault();
@@ -500,6 +503,7 @@ function Registry({
                   <th scope="col">Metrics</th>
                   <th scope="col">Source</th>
                   <th scope="col">Created</th>
+                  <th scope="col">Model card</th>
                 </tr>
               </thead>
               <tbody>
@@ -513,11 +517,36 @@ function Registry({
                     <td className="small">{metricsText(v.metrics_snapshot)}</td>
                     <td className="small mono">{v.source}</td>
                     <td className="small">{formatDate(v.creation_timestamp)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="link"
+                        aria-expanded={cardVersion === v.version}
+                        aria-controls={cardVersion === v.version ? cardId : undefined}
+                        aria-label={`Model card of version ${v.version}`}
+                        id={`${cardId}-open-${v.version}`}
+                        onClick={() => setCardVersion(cardVersion === v.version ? undefined : v.version)}
+                      >
+                        Model card
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </ScrollTable>
+        )}
+        {cardVersion !== undefined && (
+          <ModelCardPanel
+            name={model.name}
+            version={cardVersion}
+            id={cardId}
+            onClose={() => {
+              const opener = document.getElementById(`${cardId}-open-${cardVersion}`);
+              setCardVersion(undefined);
+              opener?.focus();
+            }}
+          />
         )}
         {sorted.some((v) => v.signature !== undefined) && (
           <details>

@@ -3,7 +3,17 @@
  * see the analysis. Switching between text and files keeps both inputs and results; nothing
  * reloads the page.
  */
-import { useEffect, useId, useMemo, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import {
+  lazy,
+  Suspense,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+  type FormEvent,
+} from 'react';
 import {
   analyzeFile,
   analyzeText,
@@ -19,6 +29,9 @@ import { formatBytes } from '../lib/format';
 import { AnalysisView, type AnalysedInput } from '../results/AnalysisView';
 import { actionLabel } from '../results/extract';
 import { PageTitle } from '../components/PageTitle';
+
+// Recording is a separate chunk: most visits never record, and the entry chunk stays small.
+const Recorder = lazy(() => import('./Recorder').then((m) => ({ default: m.Recorder })));
 
 type Mode = 'text' | 'file';
 
@@ -298,6 +311,9 @@ function FileInput({
           onChange={(e) => take(e.target.files?.[0])}
         />
       </div>
+      <Suspense fallback={null}>
+        <Recorder onRecorded={take} />
+      </Suspense>
       {!loading && (
         <p className="small muted">
           {media.length > 0
