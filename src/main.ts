@@ -77,6 +77,7 @@ import { LoginThrottle } from './security/login-throttle.js';
 import { SessionService } from './security/sessions.js';
 import { UserService } from './security/users.js';
 import { ModelIntegrity } from './security/model-integrity.js';
+import { registeredDigestCheck } from './security/registered-digest.js';
 import {
   bearerAuthenticator,
   routeInventory,
@@ -456,6 +457,21 @@ export async function startKaleido(
     dataDir,
     config.models.trainedRepository === '' ? 'models' : config.models.trainedRepository,
   );
+  const modelIntegrity = new ModelIntegrity(); // security edge (auth wiring)
+  const registeredDigest = registeredDigestCheck({
+    trainedRepository,
+    integrity: modelIntegrity,
+    recordedSha256: async (tenantId, name, version) => {
+      try {
+        return (await registry.forTenant(tenantId).getModelVersion(name, version)).sha256;
+      } catch (e) {
+        if (e instanceof KaleidoError && (e.code === 'ERR_NOT_FOUND' || e.code === 'ERR_VALIDATION')) {
+          return undefined; // not registered (yet): published before registration, or by a job
+        }
+        throw e;
+      }
+    },
+  });
   mkdirSync(trainedRepository, { recursive: true });
   // ---- encryption at rest: sensitive artifacts (data sets, training data, checkpoints) sealed ----
   let atRest: ReturnType<typeof encryptionAtRest>;
@@ -506,7 +522,6 @@ export async function startKaleido(
   const metrics = createPrometheusMetrics();
   const clock = createSystemClock();
   const source = createFsModelSource([...config.models.repositories, trainedRepository]); // + lifecycle API
-  const modelIntegrity = new ModelIntegrity(); // security edge (auth wiring)
   const manager = new ModelManager({
     source,
     runtime: config.models.runtimeIsolation === 'worker' ? new WorkerOnnxRuntime() : new OnnxRuntime(),
@@ -523,6 +538,8 @@ export async function startKaleido(
     verifyModelFile: async (path) => {
       // Only ONNX files carry external-data references; the tfjs runtime confines its shards itself.
       if (path.endsWith('.onnx')) await modelIntegrity.checkOnnxExternalData(path);
+      // Trained models: the file must still be the one whose SHA-256 the registry recorded.
+      await registeredDigest(path);
     },
   });
   const service = new KaleidoInferenceService(manager, {

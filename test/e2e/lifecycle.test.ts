@@ -14,7 +14,7 @@
  * under a minute on two cores.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -254,6 +254,26 @@ describe('e2e: data set → study → champion served over OIP → restart', () 
       experiment_ids: [experiment.json.experiment.experiment_id],
     });
     expect(runs.json.runs).toHaveLength(21);
+
+    // The registry's SHA-256 is checked at every load: a model file swapped on disk is refused,
+    // the version already serving keeps serving, and the original file loads again.
+    const versionDir = join(dataDir, 'models', 'sentiment', '1');
+    const onnxName = readdirSync(versionDir).find((f) => f.endsWith('.onnx'));
+    expect(onnxName).toBeDefined();
+    const onnxPath = join(versionDir, onnxName as string);
+    const original = readFileSync(onnxPath);
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0xff;
+    writeFileSync(onnxPath, tampered);
+    try {
+      const refused = await call(server, 'POST', '/v2/repository/models/sentiment/load', {});
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(JSON.stringify(refused.json)).toMatch(/SHA-256/);
+      expect((await infer(server, 'sentiment@champion', ['fine'])).status).toBe(200);
+    } finally {
+      writeFileSync(onnxPath, original);
+    }
+    expect((await call(server, 'POST', '/v2/repository/models/sentiment/load', {})).status).toBe(200);
   });
 
   it('resumes a study after a server restart mid-study: 20 trials, none lost or duplicated', async () => {
