@@ -2,7 +2,7 @@
  * The composition root: reads the frozen config, picks adapters by URI scheme, wires the services
  * and starts the HTTP and gRPC front ends. Nothing else in the codebase constructs an adapter.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
@@ -51,7 +51,6 @@ import { loadPolicyDirectory } from './safety/load.js';
 import type { InMemoryPolicyStore } from './safety/policy-store.js';
 import type { KaleidoConfig } from './config/schema.js';
 import { KaleidoError } from './core/errors.js';
-import type { ModelVersion } from './core/ports/registry-store.js';
 import type { Logger } from './core/ports/logger.js';
 import type { LifecycleStores } from './core/ports/lifecycle-store.js';
 import type { MetadataStore } from './core/ports/metadata-store.js';
@@ -77,6 +76,7 @@ import { LoginThrottle } from './security/login-throttle.js';
 import { SessionService } from './security/sessions.js';
 import { UserService } from './security/users.js';
 import { ModelIntegrity } from './security/model-integrity.js';
+import { promotionSignatureCheck } from './security/promotion-signatures.js';
 import { registeredDigestCheck } from './security/registered-digest.js';
 import {
   bearerAuthenticator,
@@ -223,50 +223,6 @@ export interface StartOptions {
    * called when `auth.adminKey` is configured or an admin key already exists.
    */
   readonly announceAdminKey?: (key: string) => void;
-}
-
-/**
- * Signed promotions (security.modelSigning): with trusted Ed25519 keys configured, pointing a
- * required alias (default `champion`) at a version needs the version's recorded SHA-256 and a valid
- * signature of it in the tag `kaleido.signature`; otherwise the move fails with
- * ERR_INTEGRITY_FAILED. Without keys, promotions are not gated (signatures stay optional).
- */
-export function promotionSignatureCheck(options: KaleidoConfig['security']['modelSigning']): {
-  beforeAliasMove?: (version: ModelVersion, alias: string) => Promise<void>;
-} {
-  if (options.publicKeyFiles.length === 0) return {};
-  const publicKeys = options.publicKeyFiles.map((file) => {
-    try {
-      return readFileSync(resolve(file), 'utf8');
-    } catch (cause) {
-      throw new KaleidoError('ERR_BAD_CONFIG', `security.modelSigning.publicKeyFiles: cannot read ${file}`, {
-        details: { field: 'security.modelSigning.publicKeyFiles', file },
-        cause,
-      });
-    }
-  });
-  const integrity = new ModelIntegrity({ publicKeys, requireSignature: true });
-  const required = new Set(options.requiredAliases);
-  return {
-    beforeAliasMove: async (version, alias) => {
-      if (!required.has('*') && !required.has(alias)) return;
-      const subject = `registered model "${version.name}" version ${version.version}`;
-      if (version.sha256 === undefined) {
-        throw new KaleidoError(
-          'ERR_INTEGRITY_FAILED',
-          `${subject} has no recorded SHA-256, so it cannot be promoted to "${alias}"`,
-          { details: { subject, alias, reason: 'no sha256' } },
-        );
-      }
-      const signature = version.tags.find((t) => t.key === 'kaleido.signature')?.value;
-      integrity.checkDigest(
-        version.sha256,
-        { sha256: version.sha256, ...(signature === undefined ? {} : { signature }) },
-        subject,
-      );
-      await Promise.resolve();
-    },
-  };
 }
 
 /** The package's own policies, then the installation's (`analysis.policyDirs`), in one store. */
@@ -446,10 +402,6 @@ export async function startKaleido(
   // ---- end security edge ----
 
   const tracking = new TrackingService(lifecycleStores.tracking);
-  const registry = new RegistryService(lifecycleStores.registry, {
-    tracking: lifecycleStores.tracking,
-    ...promotionSignatureCheck(config.security.modelSigning),
-  });
 
   // ---- lifecycle API (datasets, training jobs, studies) ----
   // Trained models are published into their own writable repository, served with the others.
@@ -488,6 +440,13 @@ export async function startKaleido(
     throw e;
   }
   const artifacts = atRest.artifacts;
+  // `artifacts:<key>` sources are checked to exist (and, for tenants, to be their own) and their
+  // SHA-256 is taken from the store, so a registered version always names bytes that are there.
+  const registry = new RegistryService(lifecycleStores.registry, {
+    tracking: lifecycleStores.tracking,
+    artifacts,
+    ...promotionSignatureCheck(config.security.modelSigning),
+  });
   const lifecycleJobsClient = openLifecycleJobsClient(config.metadata.url, dataDir);
   try {
     // Until these migrations join the main list, this connection applies them (a no-op afterwards).

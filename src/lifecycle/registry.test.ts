@@ -96,6 +96,49 @@ describe('RegistryService', () => {
     });
   });
 
+  it("lets a tenant register only its own experiments' artifacts, answering others like missing ones", async () => {
+    const sha = 'e'.repeat(64);
+    const tracking = new TrackingService(stores.tracking);
+    const mine = await tracking.forTenant('acme').createExperiment({ name: 'mine' });
+    const theirs = await tracking.forTenant('globex').createExperiment({ name: 'theirs' });
+    const known = new Set([
+      `experiments/${mine.experimentId}/r1/artifacts/model.onnx`,
+      `experiments/${theirs.experimentId}/r2/artifacts/model.onnx`,
+      'datasets/blobs/ab/model.onnx',
+    ]);
+    const artifacts: ArtifactStore = {
+      ...oneArtifact('-', sha),
+      stat: async (k) => (known.has(k) ? { key: k, size: 3, sha256: sha, modifiedAt: 0 } : undefined),
+    };
+    const system = new RegistryService(stores.registry, { artifacts, tracking: stores.tracking });
+    const acme = system.forTenant('acme');
+    await acme.createRegisteredModel({ name: 'spam' });
+    const own = await acme.createModelVersion({
+      name: 'spam',
+      source: `artifacts:experiments/${mine.experimentId}/r1/artifacts/model.onnx`,
+    });
+    expect(own.sha256).toBe(sha);
+    for (const key of [
+      `experiments/${theirs.experimentId}/r2/artifacts/model.onnx`,
+      'datasets/blobs/ab/model.onnx',
+      `experiments/${mine.experimentId}/../${theirs.experimentId}/r2/artifacts/model.onnx`,
+      `experiments/${mine.experimentId}/r1/artifacts/absent.onnx`,
+    ]) {
+      await expect(
+        acme.createModelVersion({ name: 'spam', source: `artifacts:${key}` }),
+      ).rejects.toMatchObject({
+        code: 'ERR_NOT_FOUND',
+        message: `artifact ${key} does not exist`,
+      });
+    }
+    // The operator's (system) view registers any stored artifact.
+    await system.createRegisteredModel({ name: 'ops' });
+    expect(
+      (await system.createModelVersion({ name: 'ops', source: 'artifacts:datasets/blobs/ab/model.onnx' }))
+        .sha256,
+    ).toBe(sha);
+  });
+
   it('validates names, aliases, signatures, metrics and model cards', async () => {
     const registry = new RegistryService(stores.registry);
     for (const name of ['', 'a@b', 'a/b', ' pad', 'x'.repeat(257), 7]) {
@@ -145,6 +188,9 @@ describe('RegistryService', () => {
     const second = await registry.aliasHistory('m', { maxResults: 10, pageToken: first.nextPageToken });
     expect(second.moves.map((m) => m.actor)).toEqual(['u2', 'u3', 'u4']);
     expect(second.nextPageToken).toBeUndefined();
+    await expect(registry.aliasHistory('never-registered')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await registry.createRegisteredModel({ name: 'quiet' });
+    expect(await registry.aliasHistory('quiet')).toEqual({ moves: [] });
     const at = first.moves[1]?.at ?? 0;
     expect(await registry.aliasAt('m', 'champion', at)).toBe('2');
     expect((await registry.getModelVersionByAlias('m', 'champion', at)).version).toBe('2');

@@ -7,6 +7,7 @@
  * Serving resolves references with `resolveVersion(registry, model, versionOrAlias)`.
  */
 import { KaleidoError } from '../core/errors.js';
+import { SYSTEM_TENANT } from '../core/security/principal.js';
 import type { ArtifactStore } from '../core/ports/artifact-store.js';
 import {
   ModelVersionStatus,
@@ -385,7 +386,8 @@ export class RegistryService {
     }
     if (this.options.artifacts !== undefined && source.startsWith(ARTIFACTS_SCHEME)) {
       const artifactKey = source.slice(ARTIFACTS_SCHEME.length).replace(/^\/+/, '');
-      const info = await this.options.artifacts.stat(artifactKey);
+      const visible = await this.artifactVisible(artifactKey);
+      const info = visible ? await this.options.artifacts.stat(artifactKey) : undefined;
       if (info === undefined) {
         throw new KaleidoError('ERR_NOT_FOUND', `artifact ${artifactKey} does not exist`, {
           details: { resource: 'artifact', key: artifactKey },
@@ -433,6 +435,22 @@ export class RegistryService {
       tags: tagList('tags', input.tags),
       time: this.now(),
     });
+  }
+
+  /**
+   * Whether this tenant may register the artifact `key` as a model source. The artifact store is
+   * shared, so without this a tenant could point a version at another tenant's run artifacts and
+   * learn that they exist and their SHA-256. The system tenant (single-tenant installations, the
+   * operator) sees every key; any other tenant only keys under `experiments/<id>/` of an experiment
+   * its own tracking view holds. A key it may not see is answered exactly like a missing one.
+   */
+  private async artifactVisible(key: string): Promise<boolean> {
+    if (this.store.tenantId === SYSTEM_TENANT) return true;
+    const m = /^experiments\/([^/]+)\/(.+)$/.exec(key);
+    if (m === null || key.split('/').some((segment) => segment === '..' || segment === '.')) return false;
+    const tracking = this.options.tracking;
+    if (tracking === undefined) return false;
+    return (await tracking.getExperiment(m[1] as string)) !== undefined;
   }
 
   async getModelVersion(name: unknown, version: unknown): Promise<ModelVersion> {
@@ -628,6 +646,10 @@ export class RegistryService {
       afterId,
       limit: limit + 1,
     });
+    // An empty first page of a model that does not exist (never did, or lives in another tenant) is
+    // a 404, as MLflow answers for unknown models, not an empty history that reads as "never aliased".
+    // A deleted model's past moves are kept and still listed: "what was live at T" outlives it.
+    if (moves.length === 0 && q.pageToken === undefined) await this.getRegisteredModel(n);
     const page = moves.slice(0, limit);
     const last = page.at(-1);
     return moves.length > limit && last !== undefined
