@@ -62,11 +62,11 @@ import { tenantViews } from './serving/tenant-view.js';
 import { KaleidoInferenceService } from './serving/inference-service.js';
 // ---- security edge (auth wiring) ----
 import { MemoryRateLimitStore } from './adapters/ratelimit-memory/index.js';
-import { RedisRateLimitStore } from './adapters/ratelimit-redis/index.js';
+import { RedisLoginFailureStore, RedisRateLimitStore } from './adapters/ratelimit-redis/index.js';
 import { SqlSecurityStore } from './adapters/store-sql/sql-security-store.js';
 import { PostgresClient } from './adapters/store-postgres/index.js';
 import { SqliteClient } from './adapters/store-sqlite/index.js';
-import type { RateLimitStore } from './core/ports/security.js';
+import type { LoginFailureStore, RateLimitStore } from './core/ports/security.js';
 import type { TokenBucketPolicy } from './core/security/token-bucket.js';
 import { ApiKeyService } from './security/api-keys.js';
 import { adminKeyBanner, ensureBootstrapAdmin } from './security/bootstrap.js';
@@ -276,6 +276,7 @@ export async function startKaleido(
   const authMode = config.auth.mode;
   let securityStore: SqlSecurityStore | undefined;
   let rateLimitStore: RateLimitStore | undefined;
+  let loginFailures: LoginFailureStore | undefined;
   let security: AppSecurity | undefined;
   if (authMode === 'disabled') {
     logger.warn(
@@ -307,6 +308,10 @@ export async function startKaleido(
         config.rateLimit.redisUrl === ''
           ? new MemoryRateLimitStore({ clock: createSystemClock() })
           : new RedisRateLimitStore({ url: config.rateLimit.redisUrl });
+      loginFailures =
+        config.rateLimit.redisUrl === ''
+          ? undefined
+          : new RedisLoginFailureStore({ url: config.rateLimit.redisUrl });
       const perIp = bucket(config.rateLimit.perIp);
       const perPrincipal = bucket(config.rateLimit.perPrincipal);
       const perTenant = bucket(config.rateLimit.perTenant);
@@ -363,6 +368,8 @@ export async function startKaleido(
           throttle: new LoginThrottle({
             perUsername: { ...backoff, freeFailures: sessionConfig.freeFailuresPerUsername },
             perIp: { ...backoff, freeFailures: sessionConfig.freeFailuresPerIp },
+            // With Redis configured for rate limits, failed sign-ins are counted across replicas too.
+            ...(loginFailures === undefined ? {} : { store: loginFailures }),
           }),
           secureCookie: sessionConfig.secureCookie,
         };
@@ -391,13 +398,14 @@ export async function startKaleido(
         lifecycleStores.close(),
         securityStore?.close(),
         rateLimitStore?.close(),
+        loginFailures?.close(),
       ]);
       throw e;
     }
   }
   /** Closes what the security edge opened (after the listeners stopped). */
   const closeSecurity = async (): Promise<void> => {
-    await Promise.allSettled([securityStore?.close(), rateLimitStore?.close()]);
+    await Promise.allSettled([securityStore?.close(), rateLimitStore?.close(), loginFailures?.close()]);
   };
   // ---- end security edge ----
 

@@ -236,7 +236,7 @@ export const configSchema = z
       .prefault({}),
     rateLimit: z
       .object({
-        /** redis://… to share the buckets between replicas; empty (default): in process memory. */
+        /** redis://… to share the buckets and the failed sign-in counts between replicas; empty (default): in process memory. */
         redisUrl: z.string().default(''),
         /**
          * Token buckets (requests per second, burst). Generous by default so that benchmarks and

@@ -5,88 +5,100 @@
  * checking the password. A successful sign-in clears the username's count (not the address's,
  * so one valid account cannot be used to reset a guessing address).
  *
- * Counts live in this process (per replica); they are forgotten after `forgetAfterMs` without a
- * failure, and the table is bounded (oldest entries go first).
+ * The counts live in a LoginFailureStore: in this process by default (MemoryLoginFailureStore,
+ * bounded, per replica), or in Redis (adapters/ratelimit-redis, `rateLimit.redisUrl`) so that an
+ * attacker gets `freeFailures` in all, not per replica behind a load balancer.
  */
-export interface LoginThrottlePolicy {
-  /** Failures allowed before any wait (default 5). */
-  readonly freeFailures: number;
-  /** The first wait (default 1 s); each further failure doubles it. */
-  readonly baseDelayMs: number;
-  /** The longest wait (default 15 min). */
-  readonly maxDelayMs: number;
-}
+import { loginBackoffMs } from '../core/security/login-backoff.js';
+import type { LoginBackoffPolicy, LoginFailureStore } from '../core/ports/security.js';
 
 export interface LoginThrottleOptions {
-  readonly perUsername?: Partial<LoginThrottlePolicy>;
+  readonly perUsername?: Partial<LoginBackoffPolicy>;
   /** Default: 20 free failures (many users behind one NAT), same delays. */
-  readonly perIp?: Partial<LoginThrottlePolicy>;
+  readonly perIp?: Partial<LoginBackoffPolicy>;
   readonly forgetAfterMs?: number;
+  /** Default: a MemoryLoginFailureStore with `maxEntries` and `now`. */
+  readonly store?: LoginFailureStore;
   readonly maxEntries?: number;
   readonly now?: () => number;
+}
+
+const DEFAULT: LoginBackoffPolicy = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 15 * 60_000 };
+
+export class LoginThrottle {
+  private readonly perUsername: LoginBackoffPolicy;
+  private readonly perIp: LoginBackoffPolicy;
+  private readonly forgetAfterMs: number;
+  private readonly store: LoginFailureStore;
+
+  constructor(options: LoginThrottleOptions = {}) {
+    this.perUsername = { ...DEFAULT, ...options.perUsername };
+    this.perIp = { ...DEFAULT, freeFailures: 20, ...options.perIp };
+    this.forgetAfterMs = options.forgetAfterMs ?? 24 * 3600_000;
+    this.store =
+      options.store ??
+      new MemoryLoginFailureStore({
+        ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+      });
+  }
+
+  /** Milliseconds until a sign-in for this username from this address may be tried (0 = now). */
+  async retryAfterMs(username: string, ip: string): Promise<number> {
+    const [user, address] = await Promise.all([
+      this.store.waitMs(`u:${username}`),
+      this.store.waitMs(`ip:${ip}`),
+    ]);
+    return Math.max(user, address);
+  }
+
+  async failure(username: string, ip: string): Promise<void> {
+    await Promise.all([
+      this.store.recordFailure(`u:${username}`, this.perUsername, this.forgetAfterMs),
+      this.store.recordFailure(`ip:${ip}`, this.perIp, this.forgetAfterMs),
+    ]);
+  }
+
+  async success(username: string): Promise<void> {
+    await this.store.clear(`u:${username}`);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
 }
 
 interface Entry {
   failures: number;
   lastFailure: number;
   lockedUntil: number;
+  forgetAfterMs: number;
 }
 
-const DEFAULT: LoginThrottlePolicy = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 15 * 60_000 };
-
-export class LoginThrottle {
+/** Counts in this process: bounded (the least recently failed entry goes first), per replica. */
+export class MemoryLoginFailureStore implements LoginFailureStore {
   private readonly entries = new Map<string, Entry>();
-  private readonly perUsername: LoginThrottlePolicy;
-  private readonly perIp: LoginThrottlePolicy;
-  private readonly forgetAfterMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
-  constructor(options: LoginThrottleOptions = {}) {
-    this.perUsername = { ...DEFAULT, ...options.perUsername };
-    this.perIp = { ...DEFAULT, freeFailures: 20, ...options.perIp };
-    this.forgetAfterMs = options.forgetAfterMs ?? 24 * 3600_000;
+  constructor(options: { maxEntries?: number; now?: () => number } = {}) {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.now = options.now ?? Date.now;
   }
 
-  /** Milliseconds until a sign-in for this username from this address may be tried (0 = now). */
-  retryAfterMs(username: string, ip: string): number {
+  waitMs(key: string): Promise<number> {
     const now = this.now();
-    return Math.max(
-      0,
-      ...[this.get(`u:${username}`, now), this.get(`ip:${ip}`, now)].map((e) => (e?.lockedUntil ?? 0) - now),
-    );
+    return Promise.resolve(Math.max(0, (this.get(key, now)?.lockedUntil ?? 0) - now));
   }
 
-  failure(username: string, ip: string): void {
+  recordFailure(key: string, policy: LoginBackoffPolicy, forgetAfterMs: number): Promise<void> {
     const now = this.now();
-    this.bump(`u:${username}`, this.perUsername, now);
-    this.bump(`ip:${ip}`, this.perIp, now);
-  }
-
-  success(username: string): void {
-    this.entries.delete(`u:${username}`);
-  }
-
-  private get(key: string, now: number): Entry | undefined {
-    const e = this.entries.get(key);
-    if (e !== undefined && now - e.lastFailure > this.forgetAfterMs && e.lockedUntil <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e;
-  }
-
-  private bump(key: string, policy: LoginThrottlePolicy, now: number): void {
-    const e = this.get(key, now) ?? { failures: 0, lastFailure: now, lockedUntil: 0 };
+    const e = this.get(key, now) ?? { failures: 0, lastFailure: now, lockedUntil: 0, forgetAfterMs };
     e.failures += 1;
     e.lastFailure = now;
-    const over = e.failures - policy.freeFailures;
-    if (over > 0) {
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(over - 1, 40));
-      e.lockedUntil = now + delay;
-    }
+    e.forgetAfterMs = forgetAfterMs;
+    const delay = loginBackoffMs(e.failures, policy);
+    if (delay > 0) e.lockedUntil = now + delay;
     // Re-insert: Map order is the eviction order (least recently failed first).
     this.entries.delete(key);
     this.entries.set(key, e);
@@ -95,5 +107,25 @@ export class LoginThrottle {
       if (oldest.done === true) break;
       this.entries.delete(oldest.value);
     }
+    return Promise.resolve();
+  }
+
+  clear(key: string): Promise<void> {
+    this.entries.delete(key);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.entries.clear();
+    return Promise.resolve();
+  }
+
+  private get(key: string, now: number): Entry | undefined {
+    const e = this.entries.get(key);
+    if (e !== undefined && now - e.lastFailure > e.forgetAfterMs && e.lockedUntil <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e;
   }
 }

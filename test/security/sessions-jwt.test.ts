@@ -444,3 +444,35 @@ describe('kaleido users (CLI over /v1/users)', () => {
     await expect(cli('users', 'create', 'nopass', '--role', 'analyst')).rejects.toThrow(/password-stdin/);
   });
 });
+
+describe('API2:2023 — login throttling shared by replicas through Redis (rateLimit.redisUrl)', () => {
+  it('failures on one replica lock the username on another', async () => {
+    const overrides = {
+      'analysis.modalities': 'text',
+      'rateLimit.redisUrl': process.env['KALEIDO_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      'auth.sessions.freeFailuresPerUsername': '3',
+      'auth.sessions.freeFailuresPerIp': '1000',
+      'auth.sessions.backoffBaseSec': '60',
+    };
+    const [a, b] = await Promise.all([
+      startTestServer({ startupModels: [], auth: {}, overrides }),
+      startTestServer({ startupModels: [], auth: {}, overrides }),
+    ]);
+    try {
+      // A fresh name per run: the counts outlive the servers in Redis (that is the point).
+      const username = `ghost-${Date.now()}-${Math.random().toString(36).slice(2)}@acme.test`;
+      const attempt = (url: string) =>
+        call(url, 'POST', '/v1/auth/login', { body: { username, password: 'not the password!' } });
+      // Three free failures in all (not per replica); the fourth starts the backoff.
+      for (const url of [a.httpUrl, b.httpUrl, a.httpUrl, b.httpUrl]) {
+        expect((await attempt(url)).status).toBe(401);
+      }
+      const throttled = await attempt(b.httpUrl);
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(30);
+      expect((await attempt(a.httpUrl)).status).toBe(429);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 120_000);
+});

@@ -3,10 +3,10 @@
  * run as one Lua script so that take-and-update is atomic across every replica. The script reads
  * Redis's own clock (TIME), so replicas with skewed clocks still share one timeline.
  */
-import { createHash } from 'node:crypto';
 import { KaleidoError } from '../../core/errors.js';
 import type { RateLimitDecision, RateLimitStore } from '../../core/ports/security.js';
 import { validatePolicy, type TokenBucketPolicy } from '../../core/security/token-bucket.js';
+import { evalLua, luaScript } from './lua.js';
 import { RespClient, RespError, parseRedisUrl, type RespClientOptions, type RespValue } from './resp.js';
 
 /**
@@ -42,7 +42,7 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) * 1000 / rate) + 10
 return {allowed, math.floor(tokens), retry}
 `;
 
-const SCRIPT_SHA = createHash('sha1').update(TOKEN_BUCKET_LUA).digest('hex');
+const TOKEN_BUCKET_SCRIPT = luaScript(TOKEN_BUCKET_LUA);
 
 export interface RedisRateLimitStoreOptions {
   /** redis://[user:pass@]host[:port][/db], or explicit client options. */
@@ -79,13 +79,14 @@ export class RedisRateLimitStore implements RateLimitStore {
         },
       );
     }
-    const args = [1, this.prefix + key, policy.capacity, policy.refillPerSecond, cost];
-    let reply = await this.redis.command(['EVALSHA', SCRIPT_SHA, ...args]);
-    // First use on this server (or after SCRIPT FLUSH / a restart): send the script itself once.
-    if (reply instanceof RespError && reply.message.startsWith('NOSCRIPT')) {
-      reply = await this.redis.command(['EVAL', TOKEN_BUCKET_LUA, ...args]);
-    }
-    return toDecision(reply);
+    return toDecision(
+      await evalLua(
+        this.redis,
+        TOKEN_BUCKET_SCRIPT,
+        [this.prefix + key],
+        [policy.capacity, policy.refillPerSecond, cost],
+      ),
+    );
   }
 
   /** Deletes buckets (tests, and resetting a client's limits by hand). */
@@ -114,3 +115,4 @@ function toDecision(reply: RespValue): RateLimitDecision {
 }
 
 export { RespClient, RespError, encodeCommand, parseReply, parseRedisUrl } from './resp.js';
+export { RedisLoginFailureStore } from './login-failures.js';

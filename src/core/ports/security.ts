@@ -175,6 +175,33 @@ export interface RateLimitStore {
   close(): Promise<void>;
 }
 
+// ---- Login throttling (failed sign-ins) ----
+
+/** Backoff of one kind of login-failure counter (per username, per address). */
+export interface LoginBackoffPolicy {
+  /** Failures allowed before any wait. */
+  readonly freeFailures: number;
+  /** The first wait; each further failure doubles it. */
+  readonly baseDelayMs: number;
+  /** The longest wait. */
+  readonly maxDelayMs: number;
+}
+
+/**
+ * Where failed sign-ins are counted: in the process (one replica), or in Redis so that every
+ * replica behind a load balancer shares one count. Implementations apply the backoff of
+ * core/security/login-backoff.ts atomically (count and lock in one step).
+ */
+export interface LoginFailureStore {
+  /** Counts one failure of `key` and locks it per `policy`; a count quiet for `forgetAfterMs` restarts. */
+  recordFailure(key: string, policy: LoginBackoffPolicy, forgetAfterMs: number): Promise<void>;
+  /** Milliseconds until `key` may try again (0 = now). */
+  waitMs(key: string): Promise<number>;
+  /** Forgets `key`'s count (a successful sign-in). */
+  clear(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 // ---- Key-encryption keys ----
 
 export interface KeyEncryptionKeyProvider {

@@ -132,7 +132,7 @@ export async function registerAuthSessionRoutes(app: FastifyInstance, deps: Auth
     const identity = byKey
       ? `key:${String(body.apiKey).slice(0, 16)}`
       : `user:${normalizeUsername(String(body.username)).slice(0, 128)}`;
-    const waitMs = throttle.retryAfterMs(identity, request.ip);
+    const waitMs = await throttle.retryAfterMs(identity, request.ip);
     if (waitMs > 0) {
       await record(request, { statusCode: 429, details: { identity, reason: 'throttled' } });
       throw new KaleidoError('ERR_RATE_LIMITED', 'too many failed sign-ins: try again later', {
@@ -155,12 +155,12 @@ export async function registerAuthSessionRoutes(app: FastifyInstance, deps: Auth
       }
     }
     if (principal === undefined) {
-      throttle.failure(identity, request.ip);
+      await throttle.failure(identity, request.ip);
       await record(request, { details: { identity } });
       reply.header('www-authenticate', 'Bearer realm="kaleido"');
       throw new KaleidoError('ERR_UNAUTHENTICATED', LOGIN_FAILED);
     }
-    throttle.success(identity);
+    await throttle.success(identity);
 
     // A cookie sent with the sign-in is ended, never promoted: the new session gets a new id.
     const previous = cookieValue(request.headers.cookie, SESSION_COOKIE);
