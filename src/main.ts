@@ -254,7 +254,14 @@ export async function startKaleido(
       'TLS on',
     );
   }
-  const tlsOptions = tls ? { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) } : undefined;
+  const tlsOptions = tls
+    ? {
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.clientCa ? { clientCa: tls.clientCa } : {}), // mutual TLS
+      }
+    : undefined;
   const scheme = tls ? 'https' : 'http';
 
   const store = openMetadataStore(config.metadata.url, dataDir);

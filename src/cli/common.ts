@@ -33,12 +33,32 @@ export const caOption = () =>
     'CA certificate (PEM) to trust for an https --url, e.g. <data.dir>/tls/selfsigned-cert.pem (default: $KALEIDO_CA_FILE)',
   );
 
-/** The CA file for this command: --ca, else KALEIDO_CA_FILE, else none (the system's CAs). */
-export function caFileOf(cmd: Command): string | undefined {
-  const flag = cmd.optsWithGlobals().ca as unknown;
+/** `--client-cert`/`--client-key`: the certificate a server with mutual TLS (server.tls.clientCaFile) asks for. */
+export const clientCertOptions = () => [
+  new Option(
+    '--client-cert <file>',
+    'client certificate (PEM) for mutual TLS (default: $KALEIDO_CLIENT_CERT)',
+  ),
+  new Option('--client-key <file>', 'private key (PEM) of --client-cert (default: $KALEIDO_CLIENT_KEY)'),
+];
+
+/** A file option of this command: the flag, else the environment variable, else none. */
+function fileOf(cmd: Command, option: string, envName: string): string | undefined {
+  const flag = cmd.optsWithGlobals()[option] as unknown;
   if (typeof flag === 'string' && flag !== '') return flag;
-  const env = process.env.KALEIDO_CA_FILE;
+  const env = process.env[envName];
   return env === undefined || env === '' ? undefined : env;
+}
+
+/** The CA file for this command: --ca, else KALEIDO_CA_FILE, else none (the system's CAs). */
+export const caFileOf = (cmd: Command): string | undefined => fileOf(cmd, 'ca', 'KALEIDO_CA_FILE');
+
+function readOption(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(`${flag} ${file}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -47,14 +67,20 @@ export function caFileOf(cmd: Command): string | undefined {
  */
 export function fetchFor(cmd: Command): typeof fetch {
   const caFile = caFileOf(cmd);
-  if (caFile === undefined) return globalThis.fetch;
-  let ca: Buffer;
-  try {
-    ca = readFileSync(caFile);
-  } catch (e) {
-    throw new Error(`--ca ${caFile}: ${(e as Error).message}`);
+  const certFile = fileOf(cmd, 'clientCert', 'KALEIDO_CLIENT_CERT');
+  const keyFile = fileOf(cmd, 'clientKey', 'KALEIDO_CLIENT_KEY');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new Error('--client-cert and --client-key go together (mutual TLS)');
   }
-  const dispatcher = new Agent({ connect: { ca } });
+  if (caFile === undefined && certFile === undefined) return globalThis.fetch;
+  const dispatcher = new Agent({
+    connect: {
+      ...(caFile === undefined ? {} : { ca: readOption('--ca', caFile) }),
+      ...(certFile === undefined || keyFile === undefined
+        ? {}
+        : { cert: readOption('--client-cert', certFile), key: readOption('--client-key', keyFile) }),
+    },
+  });
   return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
 }

@@ -15,7 +15,7 @@ import { inferCommand } from './infer.js';
 import { lifecycleCommands } from './lifecycle.js';
 import { modelsCommand } from './models.js';
 // ---- auth options ----
-import { apiKeyOption, caOption } from './common.js';
+import { apiKeyOption, caOption, clientCertOptions } from './common.js';
 import { adminCommand } from './admin.js'; // encryption at rest: kaleido admin rewrap
 import { auditCommand, keysCommand, tenantsCommand } from './keys.js';
 import { usersCommand } from './users.js';
@@ -146,6 +146,7 @@ function addApiKeyOptions(command: Command): void {
   // TLS: the same commands take --ca (a private or self-signed CA for https URLs).
   if (options.some((o) => o.long === '--url') && !options.some((o) => o.long === '--ca')) {
     command.addOption(caOption());
+    for (const option of clientCertOptions()) command.addOption(option); // mutual TLS
   }
   for (const sub of command.commands) addApiKeyOptions(sub);
 }

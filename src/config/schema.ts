@@ -75,6 +75,12 @@ export const configSchema = z
             keyFile: z.string().default(''),
             /** CA bundle that issued certFile (sent as the chain); optional. */
             caFile: z.string().default(''),
+            /**
+             * Mutual TLS: a CA bundle (PEM). When set, HTTPS and gRPC require a client certificate
+             * issued by it, verified in the handshake, before any request is read; API keys, JWTs
+             * and sessions are still checked on top. Health probes then need a certificate too.
+             */
+            clientCaFile: z.string().default(''),
             selfSigned: z.boolean().default(false),
             hsts: z.boolean().default(true),
           })

@@ -10,6 +10,7 @@ import { KaleidoError } from '../core/errors.js';
 import type { InferenceService } from '../core/ports/inference.js';
 import type { MetricsExposition } from '../core/ports/metrics.js';
 import { sendError } from './errors.js';
+import { nodeTlsServerOptions, type ServerTlsOptions } from './tls-options.js';
 import type { AnalysisService } from '../analysis/index.js';
 import type { RegistryService } from '../lifecycle/registry.js';
 import type { TrackingService } from '../lifecycle/tracking.js';
@@ -40,7 +41,8 @@ export interface AppOptions {
    */
   readonly trustProxy?: string;
   /** Serve HTTPS with this certificate (server.tls); absent = plain HTTP. */
-  readonly https?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
+  /** TLS material (adapters/tls-node): with `clientCa`, client certificates are required (mTLS). */
+  readonly https?: ServerTlsOptions;
 }
 
 export interface AppDeps {
@@ -100,7 +102,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // ---- security edge (auth wiring): request.ip from trusted proxies only ----
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // ---- TLS: HTTPS with the configured certificate (REST and the web UI) ----
-    ...(options.https ? { https: { ...options.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(options.https
+      ? { https: { ...nodeTlsServerOptions(options.https), minVersion: 'TLSv1.2' as const } }
+      : {}),
   });
 
   // Every body is read as bytes and decoded by the route: the inference route needs raw bytes

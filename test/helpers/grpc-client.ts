@@ -31,6 +31,8 @@ export interface GrpcClientOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Connect over TLS, trusting this CA/certificate (PEM). */
   readonly rootCert?: Buffer;
+  /** Mutual TLS: present this client certificate and key (PEM). */
+  readonly clientCert?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 export function createInferenceGrpcClient(
@@ -50,7 +52,13 @@ export function createInferenceGrpcClient(
   const Ctor = pkg.GRPCInferenceService as ServiceClientConstructor;
   const client = new Ctor(
     target,
-    options.rootCert ? credentials.createSsl(options.rootCert) : credentials.createInsecure(),
+    options.rootCert
+      ? credentials.createSsl(
+          options.rootCert,
+          options.clientCert?.key ?? null,
+          options.clientCert?.cert ?? null,
+        )
+      : credentials.createInsecure(),
   ) as Client &
     Record<
       string,

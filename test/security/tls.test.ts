@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KaleidoClient } from '@kaleido/client';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTlsMaterial } from '../../src/adapters/tls-node/index.js';
 import { buildCli } from '../../src/cli/main.js';
@@ -184,5 +185,158 @@ describe('server.tls with bad files refuses to start (ERR_BAD_CONFIG)', () => {
       await dispatcher.close();
       await s.close();
     }
+  });
+});
+
+describe('server.tls.clientCaFile: mutual TLS on HTTPS and gRPC', () => {
+  let dataDir: string;
+  let server: TestServer;
+  let serverCa: Buffer;
+  let client: { cert: Buffer; key: Buffer };
+  let stranger: { cert: Buffer; key: Buffer };
+
+  /** A CA and one client certificate it issued (CN=probe). */
+  async function clientCa(cn: string): Promise<{ ca: string; cert: Buffer; key: Buffer }> {
+    const pems = await generate([{ name: 'commonName', value: cn }], {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
+      ],
+      clientCertificate: { cn: 'probe' },
+    });
+    if (pems.clientcert === undefined || pems.clientprivate === undefined)
+      throw new Error('no client certificate');
+    return { ca: pems.cert, cert: Buffer.from(pems.clientcert), key: Buffer.from(pems.clientprivate) };
+  }
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kaleido-mtls-'));
+    const trusted = await clientCa('Kaleido test client CA');
+    const other = await clientCa('Some other CA');
+    client = { cert: trusted.cert, key: trusted.key };
+    stranger = { cert: other.cert, key: other.key };
+    const caFile = join(dataDir, 'client-ca.pem');
+    writeFileSync(caFile, trusted.ca);
+    server = await startTestServer({
+      startupModels: ['add_sub_fp32'],
+      auth: {},
+      overrides: {
+        'data.dir': dataDir,
+        'server.tls.selfSigned': 'true',
+        'server.tls.clientCaFile': caFile,
+        'analysis.modalities': 'text',
+      },
+    });
+    serverCa = readFileSync(join(dataDir, 'tls', 'selfsigned-cert.pem'));
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const get = async (identity?: { cert: Buffer; key: Buffer }): Promise<number> => {
+    const dispatcher = new Agent({ connect: { ca: serverCa, ...(identity ?? {}) } });
+    try {
+      const res = await undiciFetch(`${server.httpUrl}/v2/models/add_sub_fp32`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        dispatcher,
+      });
+      return res.status;
+    } finally {
+      await dispatcher.close();
+    }
+  };
+
+  it('HTTPS: a certificate from the trusted CA gets through; none, or another CA’s, fails the handshake', async () => {
+    expect(await get(client)).toBe(200);
+    await expect(get()).rejects.toThrow();
+    await expect(get(stranger)).rejects.toThrow();
+  });
+
+  it('the certificate does not replace authentication: without a key it is still 401', async () => {
+    const dispatcher = new Agent({ connect: { ca: serverCa, ...client } });
+    try {
+      const res = await undiciFetch(`${server.httpUrl}/v2/models/add_sub_fp32`, { dispatcher });
+      expect(res.status).toBe(401);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('gRPC: the same rule', async () => {
+    const port = server.grpcTarget.split(':').at(-1) as string;
+    const metadata = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+    const good = createInferenceGrpcClient(`localhost:${port}`, {
+      rootCert: serverCa,
+      clientCert: client,
+      metadata,
+    });
+    const none = createInferenceGrpcClient(`localhost:${port}`, { rootCert: serverCa, metadata });
+    const other = createInferenceGrpcClient(`localhost:${port}`, {
+      rootCert: serverCa,
+      clientCert: stranger,
+      metadata,
+    });
+    try {
+      expect(await good.call('ModelMetadata', { name: 'add_sub_fp32' })).toMatchObject({
+        name: 'add_sub_fp32',
+      });
+      expect((await none.fail('ServerLive', {})).code).toBe(14); // UNAVAILABLE: handshake refused
+      expect((await other.fail('ServerLive', {})).code).toBe(14);
+    } finally {
+      good.close();
+      none.close();
+      other.close();
+    }
+  });
+
+  it('the CLI presents --client-cert/--client-key (or $KALEIDO_CLIENT_CERT/KEY)', async () => {
+    const files = {
+      ca: join(dataDir, 'tls', 'selfsigned-cert.pem'),
+      cert: join(dataDir, 'client-cert.pem'),
+      key: join(dataDir, 'client-key.pem'),
+    };
+    writeFileSync(files.cert, client.cert);
+    writeFileSync(files.key, client.key, { mode: 0o600 });
+    const cli = async (...args: string[]): Promise<string> => {
+      let out = '';
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+        return true;
+      });
+      try {
+        await buildCli()
+          .exitOverride()
+          .parseAsync(['node', 'kaleido', ...args]);
+      } finally {
+        spy.mockRestore();
+      }
+      return out;
+    };
+    const base = ['keys', 'list', '--url', server.httpUrl, '--api-key', TEST_ADMIN_KEY, '--ca', files.ca];
+    expect(await cli(...base, '--client-cert', files.cert, '--client-key', files.key)).toContain('bootstrap');
+    vi.stubEnv('KALEIDO_CLIENT_CERT', files.cert);
+    vi.stubEnv('KALEIDO_CLIENT_KEY', files.key);
+    try {
+      expect(await cli(...base)).toContain('bootstrap');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await expect(cli(...base)).rejects.toThrow();
+    await expect(cli(...base, '--client-cert', files.cert)).rejects.toThrow(/go together/);
+  });
+
+  it('a clientCaFile that is not a certificate refuses to start', async () => {
+    const junk = join(dataDir, 'junk-ca.pem');
+    writeFileSync(junk, '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n');
+    await expect(
+      loadTlsMaterial(
+        { certFile: '', keyFile: '', caFile: '', clientCaFile: junk, selfSigned: true },
+        { dataDir: join(dataDir, 'junk') },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_BAD_CONFIG', message: /server\.tls\.clientCaFile/ });
   });
 });

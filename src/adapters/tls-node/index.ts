@@ -20,6 +20,8 @@ export interface TlsSettings {
   readonly certFile: string;
   readonly keyFile: string;
   readonly caFile: string;
+  /** Mutual TLS: the CA bundle client certificates must be issued by ('' = no client certificates). */
+  readonly clientCaFile?: string;
   readonly selfSigned: boolean;
 }
 
@@ -28,6 +30,8 @@ export interface TlsMaterial {
   readonly key: Buffer;
   /** The chain (caFile), when configured. */
   readonly ca?: Buffer;
+  /** Mutual TLS: the CAs trusted to issue client certificates (clientCaFile), when configured. */
+  readonly clientCa?: Buffer;
   /** "AB:CD:…" SHA-256 fingerprint of the certificate. */
   readonly fingerprint256: string;
   readonly subjectAltName: string;
@@ -143,6 +147,15 @@ export async function loadTlsMaterial(
       throw bad('caFile', `${settings.caFile} does not hold a valid certificate`, e);
     }
   }
+  const clientCaFile = settings.clientCaFile ?? '';
+  const clientCa = clientCaFile === '' ? undefined : readPem('clientCaFile', clientCaFile);
+  if (clientCa !== undefined) {
+    try {
+      new X509Certificate(clientCa);
+    } catch (e) {
+      throw bad('clientCaFile', `${clientCaFile} does not hold a valid certificate`, e);
+    }
+  }
   if (Date.parse(x509.validTo) < Date.now()) {
     throw bad('certFile', `the certificate in ${certFile} expired on ${x509.validTo}`);
   }
@@ -150,6 +163,7 @@ export async function loadTlsMaterial(
     cert,
     key,
     ...(ca === undefined ? {} : { ca }),
+    ...(clientCa === undefined ? {} : { clientCa }),
     fingerprint256: x509.fingerprint256,
     subjectAltName: x509.subjectAltName ?? '',
     validTo: x509.validTo,

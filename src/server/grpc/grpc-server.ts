@@ -72,7 +72,13 @@ export interface GrpcServerDeps {
    */
   readonly onCall?: (method: string, code: number, seconds: number) => void;
   /** Serve TLS with this certificate (server.tls, the same as HTTPS); absent = plaintext. */
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
+  readonly tls?: {
+    readonly cert: Buffer;
+    readonly key: Buffer;
+    readonly ca?: Buffer;
+    /** Mutual TLS: client certificates must be issued by these CAs. */
+    readonly clientCa?: Buffer;
+  };
   /**
    * Authenticates and authorizes every call from its metadata before the handler runs
    * (security/grpc-guard.ts); absent = no security edge (auth.mode=disabled).
@@ -402,7 +408,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
       const bound = await new Promise<number>((resolve, reject) => {
         const credentials = deps.tls
           ? ServerCredentials.createSsl(
-              null,
+              deps.tls.clientCa ?? null,
               [
                 {
                   private_key: deps.tls.key,
@@ -412,7 +418,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
                     : deps.tls.cert,
                 },
               ],
-              false,
+              deps.tls.clientCa !== undefined, // mutual TLS: refuse a client without a valid certificate
             )
           : ServerCredentials.createInsecure();
         server.bindAsync(address, credentials, (err, boundPort) => {
