@@ -86,6 +86,8 @@ export interface StartServerOptions {
   /** Extra node flags for the child, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   readonly nodeFlags?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** More config overrides (dotted path → string), applied last. */
+  readonly overrides?: Readonly<Record<string, string>>;
 }
 
 export async function startServer(opts: StartServerOptions): Promise<ServerHandle> {
@@ -100,6 +102,7 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
     'log.level': 'error',
     // The bench measures serving, not the security edge: no credentials, no rate limits.
     'auth.mode': 'disabled',
+    ...opts.overrides,
   };
   const child: ChildProcess = spawn(
     process.execPath,
