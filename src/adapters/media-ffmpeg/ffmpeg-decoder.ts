@@ -8,13 +8,19 @@
  * and a wall-clock timeout that kills the process. Probe and decode run concurrently (the probe
  * only reads the headers), and a failed or over-long probe kills the decode.
  */
-import { KaleidoError, isKaleidoError } from '../../core/errors.js';
+import { KaleidoError } from '../../core/errors.js';
 import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { AudioDecoder, AudioProbe, DecodedAudio, DecodeOptions } from '../../core/ports/audio.js';
 import type { CancelSignal } from '../../core/ports/inference.js';
 import { runProcess, stderrExcerpt, type RunResult } from './child-process.js';
 import { declaredSeconds, oggIsTruncated, sniffContainer } from './container.js';
-import { checkMediaBytes, runFfprobe } from './ffprobe.js';
+import {
+  checkMediaBytes,
+  checkPositiveOptions,
+  ffmpegVersion,
+  ffprobeBeside,
+  runFfprobe,
+} from './ffprobe.js';
 
 export interface FfmpegDecoderOptions {
   /** ffmpeg executable (default "ffmpeg", looked up on PATH). */
@@ -96,24 +102,17 @@ export class FfmpegDecoder implements AudioDecoder {
 
   constructor(options: FfmpegDecoderOptions = {}) {
     this.ffmpeg = options.ffmpegPath ?? 'ffmpeg';
-    this.ffprobe =
-      options.ffprobePath ??
-      (this.ffmpeg.includes('/') ? this.ffmpeg.replace(/ffmpeg([^/]*)$/, 'ffprobe$1') : 'ffprobe');
+    this.ffprobe = options.ffprobePath ?? ffprobeBeside(this.ffmpeg);
     this.maxDuration = options.maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
     this.maxBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
-    const check = (field: string, v: number): void => {
-      if (!(Number.isFinite(v) && v > 0)) {
-        throw new KaleidoError('ERR_BAD_CONFIG', `${field} must be a positive number`, {
-          details: { field, value: v },
-        });
-      }
-    };
-    check('maxDurationSeconds', this.maxDuration);
-    check('maxInputBytes', this.maxBytes);
-    check('timeoutMs', this.timeoutMs);
-    check('probeTimeoutMs', this.probeTimeoutMs);
+    checkPositiveOptions('audio', [
+      ['maxDurationSeconds', this.maxDuration],
+      ['maxInputBytes', this.maxBytes],
+      ['timeoutMs', this.timeoutMs],
+      ['probeTimeoutMs', this.probeTimeoutMs],
+    ]);
   }
 
   get version(): string {
@@ -123,39 +122,11 @@ export class FfmpegDecoder implements AudioDecoder {
   /** Runs `ffmpeg -version` and `ffprobe -version`; a missing program makes the decoder unavailable. */
   async init(): Promise<void> {
     try {
-      const versions: string[] = [];
-      for (const program of [this.ffmpeg, this.ffprobe]) {
-        const r = await runProcess({
-          command: program,
-          args: ['-version'],
-          timeoutMs: 10_000,
-          maxStdoutBytes: 1 << 20,
-        });
-        const first = Buffer.concat(r.stdout).toString('utf8').split('\n')[0] ?? '';
-        if (r.exitCode !== 0 || !/version/i.test(first)) {
-          throw new KaleidoError(
-            'ERR_UNAVAILABLE',
-            `${program} -version failed (exit ${String(r.exitCode)})`,
-            {
-              details: { program, stderr: stderrExcerpt(r.stderr) },
-            },
-          );
-        }
-        versions.push(/version\s+(\S+)/i.exec(first)?.[1] ?? 'unknown');
-      }
-      this.versionText = versions[0] ?? 'unknown';
+      this.versionText = await ffmpegVersion(this.ffmpeg, this.ffprobe);
       this.state = { available: true };
     } catch (e) {
-      const reason =
-        isKaleidoError(e) && e.details?.['missing'] === true
-          ? `${e.message}; install ffmpeg (Debian package "ffmpeg") or set the ffmpeg path`
-          : e instanceof Error
-            ? e.message
-            : String(e);
-      this.state = { available: false, reason };
-      throw isKaleidoError(e)
-        ? new KaleidoError('ERR_UNAVAILABLE', reason, { details: e.details, cause: e })
-        : new KaleidoError('ERR_UNAVAILABLE', reason, { cause: e });
+      this.state = { available: false, reason: (e as Error).message };
+      throw e;
     }
   }
 

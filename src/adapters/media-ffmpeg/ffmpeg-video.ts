@@ -20,12 +20,19 @@
  * that kills ffmpeg. The audio track is not touched here: the audio decoder (FfmpegDecoder) reads
  * it from the same bytes.
  */
-import { KaleidoError, isKaleidoError } from '../../core/errors.js';
+import { KaleidoError } from '../../core/errors.js';
 import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { CancelSignal } from '../../core/ports/inference.js';
 import { runProcess, stderrExcerpt } from './child-process.js';
 import { sniffContainer } from './container.js';
-import { checkMediaBytes, runFfprobe, type FfprobeStream } from './ffprobe.js';
+import {
+  checkMediaBytes,
+  checkPositiveOptions,
+  ffmpegVersion,
+  ffprobeBeside,
+  runFfprobe,
+  type FfprobeStream,
+} from './ffprobe.js';
 import { encodeRgbPng } from './png.js';
 
 export interface FfmpegVideoOptions {
@@ -224,25 +231,17 @@ export class FfmpegVideoSampler {
 
   constructor(options: FfmpegVideoOptions = {}) {
     this.ffmpeg = options.ffmpegPath ?? 'ffmpeg';
-    this.ffprobe =
-      options.ffprobePath ??
-      (this.ffmpeg.includes('/') ? this.ffmpeg.replace(/ffmpeg([^/]*)$/, 'ffprobe$1') : 'ffprobe');
+    this.ffprobe = options.ffprobePath ?? ffprobeBeside(this.ffmpeg);
     this.maxDurationSeconds = options.maxDurationSeconds ?? DEFAULT_VIDEO_MAX_DURATION_SECONDS;
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_VIDEO_MAX_INPUT_BYTES;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
-    for (const [field, v] of [
+    checkPositiveOptions('video', [
       ['maxDurationSeconds', this.maxDurationSeconds],
       ['maxInputBytes', this.maxInputBytes],
       ['timeoutMs', this.timeoutMs],
       ['probeTimeoutMs', this.probeTimeoutMs],
-    ] as const) {
-      if (!(Number.isFinite(v) && v > 0)) {
-        throw new KaleidoError('ERR_BAD_CONFIG', `video ${field} must be a positive number`, {
-          details: { field, value: v },
-        });
-      }
-    }
+    ]);
   }
 
   get version(): string {
@@ -252,37 +251,11 @@ export class FfmpegVideoSampler {
   /** Checks that ffmpeg and ffprobe run; a missing program makes video analysis unavailable. */
   async init(): Promise<void> {
     try {
-      const versions: string[] = [];
-      for (const program of [this.ffmpeg, this.ffprobe]) {
-        const r = await runProcess({
-          command: program,
-          args: ['-version'],
-          timeoutMs: 10_000,
-          maxStdoutBytes: 1 << 20,
-        });
-        const first = Buffer.concat(r.stdout).toString('utf8').split('\n')[0] ?? '';
-        if (r.exitCode !== 0 || !/version/i.test(first)) {
-          throw new KaleidoError(
-            'ERR_UNAVAILABLE',
-            `${program} -version failed (exit ${String(r.exitCode)})`,
-            {
-              details: { program, stderr: stderrExcerpt(r.stderr) },
-            },
-          );
-        }
-        versions.push(/version\s+(\S+)/i.exec(first)?.[1] ?? 'unknown');
-      }
-      this.versionText = versions[0] ?? 'unknown';
+      this.versionText = await ffmpegVersion(this.ffmpeg, this.ffprobe);
       this.state = { available: true };
     } catch (e) {
-      const reason =
-        isKaleidoError(e) && e.details?.['missing'] === true
-          ? `${e.message}; install ffmpeg (Debian package "ffmpeg") or set the ffmpeg path`
-          : e instanceof Error
-            ? e.message
-            : String(e);
-      this.state = { available: false, reason };
-      throw new KaleidoError('ERR_UNAVAILABLE', reason, { cause: e });
+      this.state = { available: false, reason: (e as Error).message };
+      throw e;
     }
   }
 

@@ -1,10 +1,11 @@
 /**
- * What the audio decoder and the video sampler share before ffmpeg runs: the input checks (empty,
- * too large, MP4 index moved to the front for a pipe) and one ffprobe run with JSON output.
+ * What the audio decoder and the video sampler share before ffmpeg runs: their options' checks,
+ * the start-up check that ffmpeg and ffprobe run, the input checks (empty, too large, MP4 index
+ * moved to the front for a pipe) and one ffprobe run with JSON output.
  */
-import { KaleidoError } from '../../core/errors.js';
+import { KaleidoError, isKaleidoError } from '../../core/errors.js';
 import type { CancelSignal } from '../../core/ports/inference.js';
-import { runProcess, type RunResult } from './child-process.js';
+import { runProcess, stderrExcerpt, type RunResult } from './child-process.js';
 import { moveIndexToFront } from './mp4-faststart.js';
 
 /** The fields of ffprobe's `-show_streams` that either medium reads. */
@@ -31,6 +32,58 @@ export interface FfprobeOutput {
 }
 
 export type Medium = 'audio' | 'video';
+
+/** ffprobe next to a configured ffmpeg path ("/opt/ff/ffmpeg-6" → "/opt/ff/ffprobe-6"), else on PATH. */
+export const ffprobeBeside = (ffmpeg: string): string =>
+  ffmpeg.includes('/') ? ffmpeg.replace(/ffmpeg([^/]*)$/, 'ffprobe$1') : 'ffprobe';
+
+/** Refuses a limit or timeout that is not a positive number (ERR_BAD_CONFIG naming the field). */
+export function checkPositiveOptions(what: string, options: ReadonlyArray<readonly [string, number]>): void {
+  for (const [field, v] of options) {
+    if (!(Number.isFinite(v) && v > 0)) {
+      throw new KaleidoError('ERR_BAD_CONFIG', `${what} ${field} must be a positive number`, {
+        details: { field, value: v },
+      });
+    }
+  }
+}
+
+/**
+ * Runs `<program> -version` for ffmpeg and ffprobe and answers ffmpeg's version. Fails with
+ * ERR_UNAVAILABLE and a reason a person can act on (an install hint when a program is missing).
+ */
+export async function ffmpegVersion(ffmpeg: string, ffprobe: string): Promise<string> {
+  try {
+    const versions: string[] = [];
+    for (const program of [ffmpeg, ffprobe]) {
+      const r = await runProcess({
+        command: program,
+        args: ['-version'],
+        timeoutMs: 10_000,
+        maxStdoutBytes: 1 << 20,
+      });
+      const first = Buffer.concat(r.stdout).toString('utf8').split('\n')[0] ?? '';
+      if (r.exitCode !== 0 || !/version/i.test(first)) {
+        throw new KaleidoError('ERR_UNAVAILABLE', `${program} -version failed (exit ${String(r.exitCode)})`, {
+          details: { program, stderr: stderrExcerpt(r.stderr) },
+        });
+      }
+      versions.push(/version\s+(\S+)/i.exec(first)?.[1] ?? 'unknown');
+    }
+    return versions[0] ?? 'unknown';
+  } catch (e) {
+    const reason =
+      isKaleidoError(e) && e.details?.['missing'] === true
+        ? `${e.message}; install ffmpeg (Debian package "ffmpeg") or set the ffmpeg path`
+        : e instanceof Error
+          ? e.message
+          : String(e);
+    throw new KaleidoError('ERR_UNAVAILABLE', reason, {
+      ...(isKaleidoError(e) && e.details !== undefined ? { details: e.details } : {}),
+      cause: e,
+    });
+  }
+}
 
 /** Refuses empty and oversized inputs; returns the bytes to feed ffmpeg through a pipe. */
 export function checkMediaBytes(input: Uint8Array, maxBytes: number, medium: Medium): Uint8Array {
