@@ -21,9 +21,14 @@ import { assertOutputsMatch, tensorFromJson } from '../test/fixtures/golden.js';
 import { fixtureModels, type FixtureModel } from './onnx/fixture-models.js';
 import {
   HF_AUDIO_NAME,
+  HF_IMAGE_NAME,
+  HF_IMAGE_SIZE,
   HF_TINY_NAME,
   hfAudioFiles,
   hfAudioGolden,
+  hfImageFiles,
+  hfImageForward,
+  hfImageGolden,
   hfTinyFiles,
   hfTinyGolden,
   sine,
@@ -70,6 +75,9 @@ async function renderFiles(models: readonly FixtureModel[]): Promise<Map<string,
   for (const [rel, content] of hfAudioFiles()) files.set(join(HF_MODELS_DIR, HF_AUDIO_NAME, rel), content);
   const hfAudioGoldenPath = join(HF_GOLDEN_DIR, `${HF_AUDIO_NAME}.json`);
   files.set(hfAudioGoldenPath, await prettierJson(hfAudioGoldenPath, hfAudioGolden()));
+  for (const [rel, content] of hfImageFiles()) files.set(join(HF_MODELS_DIR, HF_IMAGE_NAME, rel), content);
+  const hfImageGoldenPath = join(HF_GOLDEN_DIR, `${HF_IMAGE_NAME}.json`);
+  files.set(hfImageGoldenPath, await prettierJson(hfImageGoldenPath, hfImageGolden()));
   return files;
 }
 
@@ -128,6 +136,35 @@ async function verifyHf(runtime: OnnxRuntime, scratchDir: string): Promise<void>
     }
   } finally {
     await audio.close();
+  }
+  const imageScratch = join(scratchDir, 'hf-image', 'model.onnx');
+  await mkdir(dirname(imageScratch), { recursive: true });
+  await writeFile(imageScratch, hfImageFiles().get('onnx/model.onnx') as Uint8Array);
+  const image = await runtime.load(imageScratch, { intraOpThreads: 1, interOpThreads: 1 });
+  try {
+    const golden = hfImageGolden();
+    const n = HF_IMAGE_SIZE * HF_IMAGE_SIZE;
+    for (const c of golden.cases) {
+      // The preprocessed input of a uniform image: each channel plane holds one value.
+      const m = hfImageForward(c.rgb as [number, number, number]).pixelValues;
+      const x = new Float32Array(3 * n);
+      for (let ch = 0; ch < 3; ch++) x.fill(m[ch] as number, ch * n, (ch + 1) * n);
+      const [out] = await image.run(
+        [{ name: 'pixel_values', datatype: 'FP32', shape: [1, 3, HF_IMAGE_SIZE, HF_IMAGE_SIZE], data: x }],
+        ['logits'],
+      );
+      const got = Array.from(out?.data as Float32Array);
+      c.logits.forEach((want, j) => {
+        if (!(Math.abs((got[j] as number) - want) <= golden.tolerance)) {
+          throw new KaleidoError(
+            'ERR_INTERNAL',
+            `${HF_IMAGE_NAME} ${c.image}: onnxruntime logit ${j} = ${got[j]}, reference ${want}`,
+          );
+        }
+      });
+    }
+  } finally {
+    await image.close();
   }
 }
 

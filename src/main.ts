@@ -15,7 +15,7 @@ import { ObscenityProfanity } from './adapters/text-obscenity/index.js';
 import { WinkEntities, WinkNlp, WinkSentiment } from './adapters/text-wink/index.js';
 import { createDefaultAnalysis } from './analysis/index.js';
 // Image modality (analysis/image.ts): sharp decoder, tfjs-wasm models, Tesseract OCR.
-import { createImageModule } from './analysis/image.js';
+import { createImageModule, pluggedImageInput } from './analysis/image.js';
 import { FaceApiFaces, WorkerFaceApiFaces } from './adapters/image-tfjs/index.js';
 import { TfjsRuntime, WorkerTfjsRuntime } from './adapters/runtime-tfjs/index.js';
 import { ServedNsfwClassifier, ServedObjectDetector } from './modalities/image/index.js';
@@ -527,8 +527,12 @@ export async function startKaleido(
 
   // Bring-your-own classifiers: Hugging Face layout directories in the model repositories, run by
   // transformers.js offline as `<modality>/hf:<name>` (their ONNX file is also served over OIP).
-  const hfClassifiers = createHfClassifiers(scanHfModels(config.models.repositories));
-  const hfFor = (modality: 'text' | 'audio') => hfClassifiers.filter((c) => c.modality === modality);
+  // (each in a worker thread of its own when model sessions are: the library's pre-processing is JS)
+  const hfClassifiers = createHfClassifiers(scanHfModels(config.models.repositories), {
+    worker: config.models.runtimeIsolation === 'worker',
+  });
+  const hfFor = (modality: 'text' | 'audio' | 'image') =>
+    hfClassifiers.filter((c) => c.modality === modality);
 
   // The analyzers behind /v1/analyze: vendor engines are constructed here and nowhere else.
   const wink = new WinkNlp();
@@ -563,6 +567,7 @@ export async function startKaleido(
         faces: config.models.runtimeIsolation === 'worker' ? new WorkerFaceApiFaces() : new FaceApiFaces(),
         nsfw: new ServedNsfwClassifier(service),
         ocr: new TesseractOcr({ workers: 1 }),
+        plugged: hfFor('image').map((c) => pluggedClassifier(c, pluggedImageInput)),
       })
     : undefined;
   if (imageModule !== undefined) analysis.register(imageModule);
@@ -730,11 +735,7 @@ export async function startKaleido(
           modality: c.modality,
           task: c.task,
           available: c.status().available,
-          ...(c.modality === 'image'
-            ? { reason: 'image classifiers are found but not plugged in yet (the image module takes none)' }
-            : c.status().reason === undefined
-              ? {}
-              : { reason: c.status().reason }),
+          ...(c.status().reason === undefined ? {} : { reason: c.status().reason }),
         })),
       },
       'hugging face models',

@@ -477,3 +477,141 @@ export function hfAudioFiles(): Map<string, Uint8Array | string> {
     ['onnx/model.onnx', hfAudioOnnx()],
   ]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// tiny-colour: an image classifier in the same layout (ViTForImageClassification's interface:
+// pixel_values float [batch, 3, height, width] → logits [batch, 3]), whose graph tells which of
+// red, green and blue dominates: m = the mean of each channel over the image (ReduceMean over
+// height and width), logits = m · W + b with W = 4·(I − 1/3) (each channel's excess over the mean
+// of the three) and a small fixed bias. preprocessor_config.json: ViTImageProcessor, bilinear
+// resize to 32×32, rescale by 1/255, normalise with mean 0.5 and std 0.5 (pixels in [−1, 1]).
+// For a uniformly coloured image every step is exact by hand, which is what the goldens use.
+
+export const HF_IMAGE_NAME = 'tiny-colour';
+export const HF_IMAGE_LABELS = ['RED', 'GREEN', 'BLUE'] as const;
+export const HF_IMAGE_SIZE = 32;
+// Float32 values, as stored in the ONNX file, so the float64 reference computes with the same weights.
+const IMAGE_W: readonly number[] = [0, 1, 2].flatMap((i) =>
+  [0, 1, 2].map((j) => Math.fround(4 * ((i === j ? 1 : 0) - 1 / 3))),
+);
+const IMAGE_B: readonly number[] = [0.05, 0, -0.05].map((x) => Math.fround(x));
+
+export function hfImageOnnx(): Uint8Array {
+  return buildModel({
+    graphName: 'tiny_colour',
+    producer: { name: 'kaleido-fixtures', version: '1' },
+    docString:
+      'Dominant-channel colour classifier in Hugging Face/Optimum layout (scripts/onnx/hf-tiny-model.ts)',
+    inputs: [{ name: 'pixel_values', elemType: 'FLOAT', shape: ['batch_size', 3, 'height', 'width'] }],
+    outputs: [{ name: 'logits', elemType: 'FLOAT', shape: ['batch_size', 3] }],
+    initializers: [
+      { name: 'w', elemType: 'FLOAT', dims: [3, 3], values: Float32Array.from(IMAGE_W) },
+      { name: 'b', elemType: 'FLOAT', dims: [3], values: Float32Array.from(IMAGE_B) },
+    ],
+    nodes: [
+      {
+        opType: 'ReduceMean',
+        inputs: ['pixel_values'],
+        outputs: ['channel_means'],
+        attributes: [
+          { name: 'axes', type: 'INTS', value: [2, 3] },
+          { name: 'keepdims', type: 'INT', value: 0 },
+        ],
+      },
+      { opType: 'MatMul', inputs: ['channel_means', 'w'], outputs: ['mm'] },
+      { opType: 'Add', inputs: ['mm', 'b'], outputs: ['logits'] },
+    ],
+  });
+}
+
+/** Float64 reference: the model on an image whose pixels are all `rgb` (0–255). */
+export function hfImageForward(rgb: readonly [number, number, number]): {
+  pixelValues: number[];
+  logits: number[];
+  probabilities: number[];
+} {
+  // ViTImageProcessor: x / 255, then (x − 0.5) / 0.5; resizing a uniform image changes nothing.
+  const m = rgb.map((v) => (v / 255 - 0.5) / 0.5);
+  const logits = [0, 1, 2].map((j) => {
+    let s = IMAGE_B[j] as number;
+    for (let i = 0; i < 3; i++) s += (m[i] as number) * (IMAGE_W[i * 3 + j] as number);
+    return s;
+  });
+  const top = Math.max(...logits);
+  const e = logits.map((x) => Math.exp(x - top));
+  const z = e.reduce((a, x) => a + x, 0);
+  return { pixelValues: m, logits, probabilities: e.map((x) => x / z) };
+}
+
+/** Test images: uniformly coloured, 48×40 (not square, not the model's size: the resize runs). */
+export const HF_IMAGE_GOLDEN_COLOURS = [
+  { name: 'crimson', rgb: [220, 20, 60] },
+  { name: 'forest-green', rgb: [34, 139, 34] },
+  { name: 'royal-blue', rgb: [65, 105, 225] },
+  { name: 'grey', rgb: [128, 128, 128] },
+] as const;
+
+export function hfImageGolden(): {
+  model: string;
+  labels: readonly string[];
+  tolerance: number;
+  cases: Array<{
+    image: string;
+    rgb: number[];
+    logits: number[];
+    probabilities: number[];
+    label: string;
+  }>;
+} {
+  return {
+    model: HF_IMAGE_NAME,
+    labels: [...HF_IMAGE_LABELS],
+    tolerance: 1e-4,
+    cases: HF_IMAGE_GOLDEN_COLOURS.map((c) => {
+      const f = hfImageForward(c.rgb);
+      const round = (x: number): number => Number(x.toPrecision(9));
+      const best = f.probabilities.indexOf(Math.max(...f.probabilities));
+      return {
+        image: c.name,
+        rgb: [...c.rgb],
+        logits: f.logits.map(round),
+        probabilities: f.probabilities.map(round),
+        label: HF_IMAGE_LABELS[best] as string,
+      };
+    }),
+  };
+}
+
+export function hfImageFiles(): Map<string, Uint8Array | string> {
+  const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+  return new Map<string, Uint8Array | string>([
+    [
+      'config.json',
+      json({
+        _name_or_path: HF_IMAGE_NAME,
+        architectures: ['ViTForImageClassification'],
+        model_type: 'vit',
+        id2label: Object.fromEntries(HF_IMAGE_LABELS.map((l, i) => [String(i), l])),
+        label2id: Object.fromEntries(HF_IMAGE_LABELS.map((l, i) => [l, i])),
+        image_size: HF_IMAGE_SIZE,
+        num_channels: 3,
+        kaleido_generator: 'scripts/onnx/hf-tiny-model.ts (channel means, not a ViT encoder)',
+      }),
+    ],
+    [
+      'preprocessor_config.json',
+      json({
+        image_processor_type: 'ViTImageProcessor',
+        do_resize: true,
+        size: { height: HF_IMAGE_SIZE, width: HF_IMAGE_SIZE },
+        resample: 2,
+        do_rescale: true,
+        rescale_factor: 1 / 255,
+        do_normalize: true,
+        image_mean: [0.5, 0.5, 0.5],
+        image_std: [0.5, 0.5, 0.5],
+      }),
+    ],
+    ['onnx/model.onnx', hfImageOnnx()],
+  ]);
+}

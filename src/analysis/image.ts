@@ -22,6 +22,7 @@ import type {
   DetectedContent,
   Disclosure,
   ModalityModule,
+  PluggedAnalyzer,
   Presented,
   RegisteredAnalyzer,
   SafetySignals,
@@ -37,7 +38,22 @@ const SAFETY_TASKS: ReadonlySet<ImageTask> = new Set(['nsfw']);
 export interface ImageModuleDeps extends ImageAnalyzerDeps {
   /** Largest encoded image in bytes (default 25 MiB). */
   readonly maxBytes?: number;
+  /**
+   * Bring-your-own analyzers (e.g. Hugging Face image classifiers, `image/hf:<name>`); they read
+   * the prepared input, so the image is decoded once for them and the built-in analyzers alike.
+   */
+  readonly plugged?: readonly PluggedAnalyzer<ImageInput>[];
 }
+
+/** What a plugged image classifier reads: the RGB analysis copy (EXIF-rotated, ≤ analysisMaxSide). */
+export const pluggedImageInput = (input: ImageInput) =>
+  ({
+    kind: 'image',
+    data: input.rgb.data,
+    width: input.rgb.width,
+    height: input.rgb.height,
+    channels: 3,
+  }) as const;
 
 export function createImageModule(deps: ImageModuleDeps): ModalityModule<ImageInput> & {
   readonly image: ImageAnalyzers;
@@ -62,13 +78,19 @@ export function createImageModule(deps: ImageModuleDeps): ModalityModule<ImageIn
   return {
     modality: 'image',
     image,
-    analyzers: registered,
+    analyzers: [...registered, ...(deps.plugged ?? [])],
     pipelines: IMAGE_PIPELINES,
     defaultPipeline: IMAGE_DEFAULT_PIPELINE,
     maxBytes,
 
-    init: () => image.init(),
-    close: () => image.close(),
+    async init() {
+      await image.init();
+      for (const a of deps.plugged ?? []) await a.init();
+    },
+    async close() {
+      await image.close();
+      for (const a of deps.plugged ?? []) await a.close();
+    },
 
     prepare(content: DetectedContent): Promise<ImageInput> {
       if (content.kind !== 'bytes' || content.sniffed.modality !== 'image') {

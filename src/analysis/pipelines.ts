@@ -61,51 +61,68 @@ export const TEXT_PIPELINES: readonly PipelineDefinition[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Image. The tfjs models (objects, faces, nsfw) share one wasm backend on the main thread, so
-// they effectively run one after another; OCR runs in a Tesseract worker thread alongside them.
-// Timeouts leave several times the measured warm latency (docs/accuracy.md) for a loaded machine.
+// Image. NSFW and NanoDet are served models on the tfjs worker runtime (a worker thread each),
+// faces run in a face-api worker thread, OCR in a Tesseract worker; quality and colours are cheap
+// pixel statistics on the main thread. The default is what fits the image latency target on a
+// small machine: the safety signal (NSFW) and the cheap, always-useful analyzers. Faces (≈1 s of
+// CPU per image for face-api's SSD + landmark/age/gender/expression nets) and OCR (hundreds of ms,
+// and only useful when there is text) are asked for by name (`?tasks=faces,ocr`) or through
+// `image-full` (docs/benchmarks.md, "Image analysis"). Timeouts leave several times the measured
+// warm latency (docs/accuracy.md) for a loaded machine.
 
 export const IMAGE_DEFAULT_PIPELINE = 'image-default';
+export const IMAGE_FULL_PIPELINE = 'image-full';
+
+const IMAGE_STEPS = {
+  quality: { id: 'quality', analyzer: 'image/quality', timeoutMs: 2_000 },
+  colours: { id: 'colours', analyzer: 'image/colours', timeoutMs: 2_000 },
+  nsfw: { id: 'nsfw', analyzer: 'image/nsfw', timeoutMs: 5_000 },
+  objects: { id: 'objects', analyzer: 'image/objects', timeoutMs: 8_000 },
+  faces: { id: 'faces', analyzer: 'image/faces', timeoutMs: 8_000 },
+  ocr: { id: 'ocr', analyzer: 'image/ocr', timeoutMs: 15_000 },
+} as const;
 
 export const IMAGE_PIPELINES: readonly PipelineDefinition[] = [
   {
     name: IMAGE_DEFAULT_PIPELINE,
     modality: 'image',
     description:
-      'Full image analysis: quality metrics, dominant colours, COCO-80 objects, faces with age/gender/' +
-      'expression, NSFW classes (the sexual category of the safety verdict) and OCR text.',
+      'Fast image analysis: quality metrics, dominant colours, NSFW classes (the sexual category of the ' +
+      'safety verdict) and COCO-80 objects. Faces and OCR are opt-in: ?tasks=faces,ocr or image-full.',
+    steps: [IMAGE_STEPS.quality, IMAGE_STEPS.colours, IMAGE_STEPS.nsfw, IMAGE_STEPS.objects],
+  },
+  {
+    name: IMAGE_FULL_PIPELINE,
+    modality: 'image',
+    description:
+      'Full image analysis: quality metrics, dominant colours, NSFW classes, COCO-80 objects, faces with ' +
+      'age/gender/expression and OCR text (several times slower than image-default: faces and OCR dominate).',
     steps: [
-      { id: 'quality', analyzer: 'image/quality', timeoutMs: 2_000 },
-      { id: 'colours', analyzer: 'image/colours', timeoutMs: 2_000 },
-      { id: 'nsfw', analyzer: 'image/nsfw', timeoutMs: 5_000 },
-      { id: 'objects', analyzer: 'image/objects', timeoutMs: 8_000 },
-      { id: 'faces', analyzer: 'image/faces', timeoutMs: 8_000 },
-      { id: 'ocr', analyzer: 'image/ocr', timeoutMs: 15_000 },
+      IMAGE_STEPS.quality,
+      IMAGE_STEPS.colours,
+      IMAGE_STEPS.nsfw,
+      IMAGE_STEPS.objects,
+      IMAGE_STEPS.faces,
+      IMAGE_STEPS.ocr,
     ],
   },
   {
     name: 'image-moderation',
     modality: 'image',
     description: 'The safety signal only: NSFW classification feeding the sexual category.',
-    steps: [{ id: 'nsfw', analyzer: 'image/nsfw', timeoutMs: 5_000 }],
+    steps: [IMAGE_STEPS.nsfw],
   },
   {
     name: 'image-detection',
     modality: 'image',
     description: 'Objects and faces (the verdict lists nsfw as unchecked).',
-    steps: [
-      { id: 'objects', analyzer: 'image/objects', timeoutMs: 8_000 },
-      { id: 'faces', analyzer: 'image/faces', timeoutMs: 8_000 },
-    ],
+    steps: [IMAGE_STEPS.objects, IMAGE_STEPS.faces],
   },
   {
     name: 'image-ocr',
     modality: 'image',
     description: 'Text in the image (lines and words with boxes and confidences) and quality metrics.',
-    steps: [
-      { id: 'quality', analyzer: 'image/quality', timeoutMs: 2_000 },
-      { id: 'ocr', analyzer: 'image/ocr', timeoutMs: 15_000 },
-    ],
+    steps: [IMAGE_STEPS.quality, IMAGE_STEPS.ocr],
   },
 ];
 

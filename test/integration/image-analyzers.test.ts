@@ -383,10 +383,11 @@ describe('POST /v1/analyze with an image body', () => {
       'colours:ok',
       'nsfw:ok',
       'objects:ok',
-      'faces:ok',
-      'ocr:ok',
       'safety:ok',
     ]);
+    // Faces and OCR are opt-in (image-full or ?tasks=): not run, so not reported.
+    expect(b.results.faces).toBeUndefined();
+    expect(b.results.ocr).toBeUndefined();
     expect(b.results.quality).toMatchObject({ format: 'png', width: 384, height: 288 });
     expect(b.results.objects.objects.map((o: { label: string }) => o.label)).toContain('dog');
     expect(b.results.nsfw.top).toBe('Neutral');
@@ -394,6 +395,41 @@ describe('POST /v1/analyze with an image body', () => {
     const sexual = b.safety.scores.find((s: { category: string }) => s.category === 'sexual');
     expect(sexual?.source).toMatchObject({ kind: 'model', version: '4.3.0' });
     expect(b.safety.unchecked).toEqual([]);
+  });
+
+  it('runs all six analyzers in image-full, and faces alone on ?tasks=faces', async () => {
+    const png = await sharp(DOG).resize(384).png().toBuffer();
+    const full = await app.inject({
+      method: 'POST',
+      url: '/v1/analyze?pipeline=image-full',
+      headers: { 'content-type': 'image/png' },
+      payload: png,
+    });
+    expect(full.statusCode).toBe(200);
+    const f = full.json();
+    expect(f.pipeline).toBe('image-full');
+    expect(f.stages.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+      'quality:ok',
+      'colours:ok',
+      'nsfw:ok',
+      'objects:ok',
+      'faces:ok',
+      'ocr:ok',
+      'safety:ok',
+    ]);
+    expect(f.safety.unchecked).toEqual([]);
+    const faces = await app.inject({
+      method: 'POST',
+      url: '/v1/analyze?tasks=faces',
+      headers: { 'content-type': 'image/png' },
+      payload: png,
+    });
+    expect(faces.statusCode).toBe(200);
+    const fb = faces.json();
+    expect(fb.stages.map((s: { name: string }) => s.name)).toEqual(['faces', 'safety']);
+    expect(fb.results.faces.faces).toEqual(expect.any(Array));
+    // NSFW did not run: the verdict says so rather than pretending it checked.
+    expect(fb.safety.unchecked).toContain('nsfw');
   });
 
   it('answers a truncated image with 400 ERR_MEDIA_CORRUPT', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sine } from '../../../scripts/onnx/hf-tiny-model.js';
-import { HfClassifier, scanHfModels } from './index.js';
+import { HfClassifier, scanHfModels, WorkerHfClassifier } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HF_REPO = join(ROOT, 'models', 'hf-fixtures');
@@ -121,6 +121,56 @@ describe('HfClassifier (transformers.js, offline)', () => {
     await c.close();
   });
 
+  it('classifies images with the generated colour model as the golden file says', async () => {
+    const imageGolden = JSON.parse(
+      readFileSync(join(ROOT, 'test', 'fixtures', 'golden', 'hf', 'tiny-colour.json'), 'utf8'),
+    ) as {
+      labels: string[];
+      tolerance: number;
+      cases: Array<{ rgb: [number, number, number]; probabilities: number[]; label: string }>;
+    };
+    const entry = scanHfModels([HF_REPO]).find((e) => e.name === 'tiny-colour');
+    expect(entry).toMatchObject({ task: 'image-classification', modality: 'image', problems: [] });
+    const c = new HfClassifier(entry!);
+    await c.init();
+    expect(c.status()).toEqual({ available: true });
+    // 48×40: neither square nor the model's 32×32, so the library's resize runs.
+    const solid = (rgb: readonly number[], width = 48, height = 40) => {
+      const data = new Uint8Array(width * height * 3);
+      for (let i = 0; i < data.length; i++) data[i] = rgb[i % 3] as number;
+      return { kind: 'image' as const, data, width, height, channels: 3 as const };
+    };
+    for (const g of imageGolden.cases) {
+      const labels = await c.classify(solid(g.rgb));
+      expect(labels[0]?.label).toBe(g.label);
+      imageGolden.labels.forEach((label, i) => {
+        const got = labels.find((l) => l.label === label)?.score ?? Number.NaN;
+        expect(Math.abs(got - (g.probabilities[i] as number))).toBeLessThan(imageGolden.tolerance);
+      });
+    }
+    // A picture whose left half is red and right half blue: the means tie between RED and BLUE.
+    const half = solid([0, 0, 0], 64, 64);
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 64; x++) half.data[(y * 64 + x) * 3 + (x < 32 ? 0 : 2)] = 255;
+    const pixels = half.data.slice();
+    const split = await c.classify(half);
+    // The pixels are the module's shared analysis copy: the library reads a view and must not write it.
+    expect(half.data).toEqual(pixels);
+    expect(
+      split
+        .map((l) => l.label)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['BLUE', 'RED']);
+    expect(split[2]).toMatchObject({ label: 'GREEN' });
+    const short = { ...solid([1, 2, 3]), data: new Uint8Array(10) };
+    await expect(c.classify(short)).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    await expect(c.classify({ kind: 'text', text: 'red' })).rejects.toMatchObject({
+      code: 'ERR_VALIDATION',
+    });
+    await c.close();
+  });
+
   it('reports an unusable directory as unavailable with the reason, and refuses to classify', async () => {
     const entry = scanHfModels([repo]).find((e) => e.name === 'no-tokenizer');
     const c = new HfClassifier(entry!);
@@ -142,5 +192,92 @@ describe('HfClassifier (transformers.js, offline)', () => {
     expect(c.status().available).toBe(false);
     expect(c.status().reason).toMatch(/could not load corrupt/);
     rmSync(bad, { recursive: true });
+  });
+});
+
+describe('HfClassifier warm-up', () => {
+  it('is unavailable with the reason when the model loads but cannot classify a plain input', async () => {
+    // A text tokenizer in front of the audio model: the graph wants input_values, gets input_ids.
+    const dir = join(repo, 'mismatched');
+    cpSync(join(HF_REPO, 'tiny-sentiment'), dir, { recursive: true });
+    cpSync(join(HF_REPO, 'tiny-loudness', 'onnx', 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
+    const entry = scanHfModels([repo]).find((e) => e.name === 'mismatched')!;
+    expect(entry.problems).toEqual([]);
+    const c = new HfClassifier(entry);
+    await c.init();
+    expect(c.status().available).toBe(false);
+    expect(c.status().reason).toMatch(/^warm-up failed: /);
+    await expect(c.classify({ kind: 'text', text: 'good' })).rejects.toMatchObject({
+      code: 'ERR_UNAVAILABLE',
+    });
+    await c.close();
+  });
+});
+
+describe('WorkerHfClassifier (the same classifier in a worker thread)', () => {
+  it('answers exactly as the in-thread classifier for text, audio and image models', async () => {
+    const entries = scanHfModels([HF_REPO]);
+    const inputs = {
+      'tiny-sentiment': [{ kind: 'text' as const, text: 'This movie was great!' }],
+      'tiny-loudness': [{ kind: 'audio' as const, samples: sine(440, 0.5), sampleRate: 16000 }],
+      'tiny-colour': [
+        {
+          kind: 'image' as const,
+          data: new Uint8Array(20 * 10 * 3).map((_, i) => [30, 60, 200][i % 3] as number),
+          width: 20,
+          height: 10,
+          channels: 3 as const,
+        },
+      ],
+    };
+    for (const [name, list] of Object.entries(inputs)) {
+      const entry = entries.find((e) => e.name === name)!;
+      const local = new HfClassifier(entry);
+      const remote = new WorkerHfClassifier(entry);
+      await Promise.all([local.init(), remote.init()]);
+      try {
+        expect(remote.status()).toEqual({ available: true });
+        expect(remote.version).toBe(local.version);
+        expect(remote.version).toMatch(/^1\+[0-9a-f]{12}$/);
+        for (const input of list) {
+          const before = input.kind === 'image' ? input.data.slice() : undefined;
+          expect(await remote.classify(input)).toEqual(await local.classify(input));
+          // The caller's buffer is copied, not transferred away.
+          if (input.kind === 'image') expect(input.data).toEqual(before);
+        }
+        if (name !== 'tiny-sentiment') {
+          // A failure in the thread comes back with its code and message.
+          await expect(remote.classify({ kind: 'text', text: 'x' })).rejects.toMatchObject({
+            code: 'ERR_VALIDATION',
+            message: expect.stringContaining('not text'),
+          });
+        }
+      } finally {
+        await Promise.all([local.close(), remote.close()]);
+      }
+      expect(remote.status()).toMatchObject({ available: false, reason: 'closed' });
+      await expect(remote.classify(list[0]!)).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
+    }
+  }, 60_000);
+
+  it('reports an unusable directory as unavailable without starting a thread', async () => {
+    const entry = scanHfModels([repo]).find((e) => e.name === 'no-tokenizer')!;
+    const c = new WorkerHfClassifier(entry);
+    await c.init();
+    expect(c.status().available).toBe(false);
+    expect(c.status().reason).toContain('tokenizer.json is missing');
+    await expect(c.classify({ kind: 'text', text: 'x' })).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
+  });
+
+  it('reports a model the library cannot load as unavailable, with the reason from the thread', async () => {
+    const dir = join(repo, 'corrupt-colour');
+    cpSync(join(HF_REPO, 'tiny-colour'), dir, { recursive: true });
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), 'not an onnx file');
+    const entry = scanHfModels([repo]).find((e) => e.name === 'corrupt-colour')!;
+    const c = new WorkerHfClassifier(entry);
+    await c.init();
+    expect(c.status().available).toBe(false);
+    expect(c.status().reason).toContain('transformers.js could not load corrupt-colour');
+    await c.close();
   });
 });

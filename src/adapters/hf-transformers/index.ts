@@ -7,3 +7,4 @@ export {
   type HfPipelineTask,
 } from './scan.js';
 export { HfClassifier, createHfClassifiers, transformersVersion } from './hf-classifier.js';
+export { WorkerHfClassifier } from './hf-worker.js';

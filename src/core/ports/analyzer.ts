@@ -140,7 +140,15 @@ export interface ProfanityEngine extends TextEngine {
 /** What a plugged classifier reads: the modality's prepared content. */
 export type ClassifierInput =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'audio'; readonly samples: Float32Array; readonly sampleRate: number };
+  | { readonly kind: 'audio'; readonly samples: Float32Array; readonly sampleRate: number }
+  /** Interleaved 8-bit RGB pixels, row-major (the image modality's decoded analysis copy). */
+  | {
+      readonly kind: 'image';
+      readonly data: Uint8Array;
+      readonly width: number;
+      readonly height: number;
+      readonly channels: 3;
+    };
 
 export interface ClassLabel {
   readonly label: string;

@@ -20,6 +20,39 @@ describe('raster helpers', () => {
     expect(downscale(stripes, 500)).toBe(stripes);
   });
 
+  it('downscale equals a per-pixel area average (RGB and grey, odd sizes)', () => {
+    // The definition, written the slow way: every source pixel adds to the cell its position maps to.
+    const reference = (r: Raster, maxSide: number): number[] => {
+      const f = maxSide / Math.max(r.width, r.height);
+      const w = Math.max(1, Math.round(r.width * f));
+      const h = Math.max(1, Math.round(r.height * f));
+      const sums = new Array<number>(w * h * r.channels).fill(0);
+      const counts = new Array<number>(w * h).fill(0);
+      for (let y = 0; y < r.height; y++)
+        for (let x = 0; x < r.width; x++) {
+          const t =
+            Math.min(h - 1, Math.floor((y * h) / r.height)) * w +
+            Math.min(w - 1, Math.floor((x * w) / r.width));
+          counts[t]! += 1;
+          for (let k = 0; k < r.channels; k++)
+            sums[t * r.channels + k]! += r.data[(y * r.width + x) * r.channels + k]!;
+        }
+      return sums.map((v, i) => Math.round(v / counts[Math.floor(i / r.channels)]!));
+    };
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const [width, height, channels, side] of [
+      [97, 61, 3, 40],
+      [61, 97, 1, 13],
+      [300, 7, 3, 64],
+      [5, 400, 1, 3],
+    ] as const) {
+      const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(next() * 256));
+      const r: Raster = { data, width, height, channels };
+      expect([...downscale(r, side).data]).toEqual(reference(r, side));
+    }
+  });
+
   it('luma follows BT.601', () => {
     expect([...luma(rgb(1, 1, () => [255, 0, 0]))][0]).toBeCloseTo(76.245, 3);
   });

@@ -33,22 +33,38 @@ export function downscale(r: Raster, maxSide: number): Raster {
   const w = Math.max(1, Math.round(r.width * f));
   const h = Math.max(1, Math.round(r.height * f));
   const c = r.channels;
+  const src = r.data;
+  // Target column of every source column, computed once (not per pixel): this loop runs on the
+  // event loop for every image, over up to a million source pixels. Sums of integers in float64
+  // are exact, so the result does not depend on the summation order.
+  const colOf = new Int32Array(r.width);
+  for (let x = 0; x < r.width; x++) colOf[x] = Math.min(w - 1, Math.floor((x * w) / r.width));
   const sums = new Float64Array(w * h * c);
   const counts = new Uint32Array(w * h);
   for (let y = 0; y < r.height; y++) {
-    const ty = Math.min(h - 1, Math.floor((y * h) / r.height));
-    for (let x = 0; x < r.width; x++) {
-      const tx = Math.min(w - 1, Math.floor((x * w) / r.width));
-      const t = ty * w + tx;
-      const s = (y * r.width + x) * c;
-      counts[t] = (counts[t] ?? 0) + 1;
-      for (let k = 0; k < c; k++) sums[t * c + k] = (sums[t * c + k] ?? 0) + (r.data[s + k] ?? 0);
+    const row = Math.min(h - 1, Math.floor((y * h) / r.height)) * w;
+    let s = y * r.width * c;
+    if (c === 3) {
+      for (let x = 0; x < r.width; x++, s += 3) {
+        const t = row + (colOf[x] as number);
+        counts[t] = (counts[t] as number) + 1;
+        const o = t * 3;
+        sums[o] = (sums[o] as number) + (src[s] as number);
+        sums[o + 1] = (sums[o + 1] as number) + (src[s + 1] as number);
+        sums[o + 2] = (sums[o + 2] as number) + (src[s + 2] as number);
+      }
+    } else {
+      for (let x = 0; x < r.width; x++, s++) {
+        const t = row + (colOf[x] as number);
+        counts[t] = (counts[t] as number) + 1;
+        sums[t] = (sums[t] as number) + (src[s] as number);
+      }
     }
   }
   const data = new Uint8Array(w * h * c);
   for (let t = 0; t < w * h; t++) {
-    const n = counts[t] ?? 1;
-    for (let k = 0; k < c; k++) data[t * c + k] = Math.round((sums[t * c + k] ?? 0) / n);
+    const n = (counts[t] as number) || 1;
+    for (let k = 0; k < c; k++) data[t * c + k] = Math.round((sums[t * c + k] as number) / n);
   }
   return { data, width: w, height: h, channels: c };
 }
