@@ -24,6 +24,7 @@ import { registerWebUi } from './routes/web-ui.js';
 import { registerEncryptionAdminRoutes, type EncryptionAdmin } from './routes/encryption-admin.js'; // encryption at rest
 // ---- security edge (auth wiring) ----
 import { registerSecurityEdge, type AppSecurity } from './security/edge.js';
+import { registerDisabledAuthSessionRoute } from './routes/auth-sessions.js';
 
 export interface AppOptions {
   /** Largest body on inference routes (after decompression). */
@@ -173,6 +174,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Registered before every route so its hooks and route inventory cover all of them.
   if (deps.security) {
     await registerSecurityEdge(app, deps.security, { maxJsonDepth: options.maxJsonDepth });
+  } else {
+    // "Who am I" still answers (auth: disabled, every permission) so the console needs no 404 case.
+    await registerDisabledAuthSessionRoute(app);
   }
   // ---- end security edge ----
 

@@ -38,6 +38,9 @@ export function ensureWebBuild(): void {
   const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: WEB_DIR,
     encoding: 'utf8',
+    // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build: the
+    // browser tests must drive the production console that `npm run build` makes.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (result.status !== 0)
     throw new Error(`building the web console failed:\n${result.stdout}\n${result.stderr}`);

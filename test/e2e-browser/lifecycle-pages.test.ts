@@ -324,6 +324,13 @@ describe.skipIf(!haveChromium)('lifecycle pages in Chromium', () => {
     const objective = page.getByRole('img', { name: /by trial/ });
     expect(await objective.locator('circle, path.chart-mark').count()).toBeGreaterThan(0);
     expect(await page.getByRole('img', { name: /against/ }).count()).toBe(1);
+    // Parallel coordinates: a line per trial with a value, the best one marked, described in words.
+    const parallel = page.getByRole('img', { name: /^Parallel coordinates/ });
+    expect(await parallel.locator('path.pc-line').count()).toBeGreaterThanOrEqual(2);
+    expect(await parallel.locator('path.pc-line.best').count()).toBe(1);
+    expect(await parallel.locator('desc').textContent()).toMatch(
+      /trials drawn across \d+ parameters? and .+ Best: trial \d+/,
+    );
     await page.getByLabel('Parameter', { exact: true }).selectOption('model');
     await page.getByRole('heading', { name: 'Result' }).waitFor();
     const result = (await page.getByRole('region', { name: 'Result' }).textContent()) ?? '';

@@ -141,6 +141,13 @@ describe('auth.mode=disabled', () => {
       expect(warning?.level).toBe(40);
       expect(warning?.msg).toMatch(/SECURITY WARNING.*NO authentication/);
       expect(running.routes).toEqual([]);
+      // "Who am I" answers 200 in this mode too (the console shows no sign-in and no 404 error).
+      const session = await fetch(`${running.httpUrl}/v1/auth/session`);
+      expect(session.status).toBe(200);
+      const who = (await session.json()) as { auth: string; principal: unknown; permissions: string[] };
+      expect(who).toMatchObject({ auth: 'disabled', principal: null, csrfToken: null });
+      expect(who.permissions).toContain('api_key:create');
+      expect(who.permissions).toContain('model_version:operate');
       expect((await fetch(`${running.httpUrl}/v2/repository/index`, { method: 'POST' })).status).toBe(200);
     } finally {
       await running.close();

@@ -140,6 +140,7 @@ describe('API2:2023 Broken Authentication — bearer JWTs (OIDC issuer, remote J
       scopes: [],
     });
     expect(me.body.csrfToken).toBeNull();
+    expect(me.body.auth).toBe('enabled');
     // The analyst may read models but not create keys.
     expect(
       (await call(s.httpUrl, 'POST', '/v1/keys', { key: token, body: { name: 'x', role: 'service' } }))

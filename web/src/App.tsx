@@ -5,7 +5,7 @@
 import { lazy, Suspense, useEffect, useId } from 'react';
 import { SessionSlot } from './components/SignIn';
 import { Loading } from './components/States';
-import { AuthProvider } from './auth/AuthContext';
+import { AuthProvider, useAuth } from './auth/AuthContext';
 import { TenantSwitcher } from './auth/TenantSwitcher';
 import { NotFound } from './pages/NotYet';
 import { Playground } from './pages/Playground';
@@ -18,6 +18,7 @@ const Experiments = lazy(() => import('./pages/Experiments').then((m) => ({ defa
 const DataSets = lazy(() => import('./pages/DataSets').then((m) => ({ default: m.DataSets })));
 const Studies = lazy(() => import('./pages/Studies').then((m) => ({ default: m.Studies })));
 const Monitoring = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.Monitoring })));
+const Admin = lazy(() => import('./pages/Admin').then((m) => ({ default: m.Admin })));
 
 export function App() {
   const pathname = usePathname();
@@ -53,6 +54,9 @@ export function App() {
     case 'monitoring':
       page = <Monitoring />;
       break;
+    case 'admin':
+      page = <Admin rest={location.rest} />;
+      break;
     default:
       page = <NotFound />;
   }
@@ -72,25 +76,34 @@ export function App() {
           <TenantSwitcher />
           <ThemeSwitch />
         </header>
-        <nav className="sidenav" aria-label="Main">
-          <ul>
-            {ROUTES.map((r) => (
-              <li key={r.segment}>
-                <Link
-                  to={pathTo(r.segment)}
-                  aria-current={r.segment === location.segment ? 'page' : undefined}
-                >
-                  {r.title}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <MainNav current={location.segment} />
         <main id="main" tabIndex={-1}>
           <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>
         </main>
       </div>
     </AuthProvider>
+  );
+}
+
+/** Administration sections the session may read (kept in step with pages/Admin.tsx). */
+const ADMIN_READS = ['api_key', 'user', 'audit_log'] as const;
+
+function MainNav({ current }: { readonly current: string }) {
+  const auth = useAuth();
+  // Administration is for signed-in roles the server lets read keys, users or the audit log.
+  const admin = auth.info.mode === 'signed-in' && ADMIN_READS.some((r) => auth.can(r, 'read'));
+  return (
+    <nav className="sidenav" aria-label="Main">
+      <ul>
+        {ROUTES.filter((r) => r.segment !== 'admin' || admin || current === 'admin').map((r) => (
+          <li key={r.segment}>
+            <Link to={pathTo(r.segment)} aria-current={r.segment === current ? 'page' : undefined}>
+              {r.title}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }
 

@@ -16,6 +16,8 @@ export const ROUTES: readonly RouteInfo[] = [
   { segment: 'datasets', title: 'Data sets', description: 'Training and evaluation data.' },
   { segment: 'studies', title: 'Studies', description: 'Hyper-parameter searches.' },
   { segment: 'monitoring', title: 'Monitoring', description: 'Live serving metrics.' },
+  // Listed in the navigation only for roles that may read keys, users or the audit log (App.tsx).
+  { segment: 'admin', title: 'Administration', description: 'API keys, users and the audit log.' },
 ];
 
 export const DEFAULT_SEGMENT = 'playground';

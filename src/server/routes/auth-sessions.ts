@@ -3,7 +3,8 @@
  *
  *   POST  /v1/auth/login            {username, password} or {apiKey} → session cookie + CSRF token
  *   POST  /v1/auth/logout           ends the cookie's session (server-side)
- *   GET   /v1/auth/session          who is calling: principal, permissions, CSRF token
+ *   GET   /v1/auth/session          who is calling: principal, permissions, CSRF token (also
+ *                                   with auth.mode=disabled: {auth: "disabled", principal: null})
  *   POST  /v1/users                 create a user {username, password, role, tenant?}
  *   GET   /v1/users                 list a tenant's users; ?tenant=
  *   GET   /v1/users/:id             one user; ?tenant=
@@ -58,6 +59,28 @@ export function permissionsOf(p: Principal): string[] {
     }
   }
   return out;
+}
+
+export const SESSION_ROUTE = '/v1/auth/session';
+
+/**
+ * GET /v1/auth/session without a security edge (auth.mode=disabled): a well-defined 200 rather
+ * than a 404, so the console (and any client) can tell "nobody checks credentials, everything is
+ * allowed" from "this server has no such route". Same shape as the signed-in answer, with no
+ * principal and every permission.
+ */
+export async function registerDisabledAuthSessionRoute(app: FastifyInstance): Promise<void> {
+  const everything = RESOURCE_TYPES.flatMap((type) => RESOURCE_ACTIONS[type].map((a) => `${type}:${a}`));
+  app.get(SESSION_ROUTE, async (_request, reply) =>
+    json(reply, 200, {
+      auth: 'disabled',
+      principal: null,
+      permissions: everything,
+      csrfToken: null,
+      expiresAt: null,
+      idleExpiresAt: null,
+    }),
+  );
 }
 
 const LOGIN_FAILED = 'sign-in failed: unknown user, wrong password or invalid API key';
@@ -214,12 +237,13 @@ export async function registerAuthSessionRoutes(app: FastifyInstance, deps: Auth
   );
 
   app.get(
-    '/v1/auth/session',
+    SESSION_ROUTE,
     declare({ action: 'read', resource: 'user', anyPrincipal: true }),
     async (request, reply) => {
       const p = principalOf(request);
       const s = request.authSession;
       return json(reply, 200, {
+        auth: 'enabled',
         ...(await describe(p)),
         // Bearer callers have no session and need no CSRF token.
         csrfToken: s?.csrfToken ?? null,

@@ -37,6 +37,7 @@ export const WEB_UI_ROUTES = [
   'datasets',
   'studies',
   'monitoring',
+  'admin',
 ] as const;
 
 /** Files at the root of the build that are served as themselves (Vite copies web/public here). */

@@ -176,7 +176,8 @@ export function uploadDataset(
 
 // ---- studies -----------------------------------------------------------------------------------
 
-export type StudyState = 'running' | 'completed' | 'failed';
+/** A newer server may report more states (e.g. "featurizing"): pages show them as text. */
+export type StudyState = 'running' | 'completed' | 'failed' | (string & {});
 export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL' | 'WAITING';
 export type ParamValue = number | string | boolean | null;
 export type Metric = 'valLoss' | 'valAccuracy' | 'valMacroF1';

@@ -7,7 +7,8 @@
  * What the page keeps is the session's description (principal, permissions) and its CSRF token,
  * which every unsafe call (POST/PUT/PATCH/DELETE) sends back in X-CSRF-Token (`csrfHeaders`). After
  * a reload both come back from GET /v1/auth/session. A server with authentication disabled answers
- * that route 404: the console then simply sends its calls without credentials.
+ * that route `{auth: "disabled", principal: null}` (`authDisabled`): the console then offers no
+ * sign-in and sends its calls without credentials.
  */
 import { useSyncExternalStore } from 'react';
 
@@ -32,6 +33,8 @@ export interface SessionInfo {
 export interface SessionState {
   /** Who is signed in; undefined = nobody (or not known yet). */
   readonly session: SessionInfo | undefined;
+  /** The server checks no credentials (auth.mode=disabled): nothing to sign in to. */
+  readonly authDisabled?: boolean;
   /** True after a call answered 401 and until sign-in succeeds: the console should ask. */
   readonly signInRequired: boolean;
   /**
@@ -42,10 +45,19 @@ export interface SessionState {
 }
 
 let state: SessionState = { session: undefined, signInRequired: false, apiKey: undefined };
+
+/** The answer of GET /v1/auth/session with auth.mode=disabled (no principal, every permission). */
+export const isAuthDisabledAnswer = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { auth?: unknown }).auth === 'disabled';
 const listeners = new Set<() => void>();
 
 function update(next: Omit<SessionState, 'apiKey'>): void {
-  if (next.session === state.session && next.signInRequired === state.signInRequired) return;
+  if (
+    next.session === state.session &&
+    next.signInRequired === state.signInRequired &&
+    next.authDisabled === state.authDisabled
+  )
+    return;
   state = { ...next, apiKey: next.session?.principal.subject };
   for (const listener of listeners) listener();
 }
@@ -167,7 +179,12 @@ export async function refreshSession(): Promise<SessionInfo | undefined> {
       update({ ...state, session: undefined });
       return undefined;
     }
-    const session = (await response.json()) as SessionInfo;
+    const body = (await response.json()) as unknown;
+    if (isAuthDisabledAnswer(body)) {
+      update({ session: undefined, signInRequired: false, authDisabled: true });
+      return undefined;
+    }
+    const session = body as SessionInfo;
     update({ session, signInRequired: false });
     return session;
   } catch {
@@ -192,6 +209,7 @@ export async function signOut(): Promise<void> {
 
 /** Called by the API layer when the server answers 401: no session, or it ended. */
 export function reportUnauthenticated(): void {
+  if (state.authDisabled === true) return;
   update({ session: undefined, signInRequired: true });
 }
 

@@ -6,8 +6,8 @@
  * and `reason(…)` for the sentence that says why.
  *
  * No session and no 401 yet means "open": the server checks no credentials (auth disabled: the
- * session route answers 404) or has not been asked; every action is offered and the server's
- * answers decide. The server decides every request on its own in any case.
+ * session route answers `{auth: "disabled"}`) or has not been asked; every action is offered and
+ * the server's answers decide. The server decides every request on its own in any case.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { requestJson } from '../api/http';

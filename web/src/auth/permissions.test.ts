@@ -19,13 +19,20 @@ describe('permissions from the session', () => {
     expect(deniedReason(info, 'study', 'read')).toBeUndefined();
   });
 
-  it('falls back to the role table, narrowed by scopes', () => {
-    const maintainer = parseSession(session('maintainer', 'acme'));
-    expect(can(maintainer, 'study', 'operate')).toBe(true);
-    expect(can(maintainer, 'api_key', 'read')).toBe(false);
-    const scoped = parseSession(session('maintainer', 'acme', undefined, ['dataset:*']));
+  it('derives nothing from the role: only the server’s list counts (no copy of the RBAC table)', () => {
+    // A maintainer's list without study:operate (e.g. a scoped credential): not offered.
+    const scoped = parseSession(session('maintainer', 'acme', ['dataset:create', 'dataset:read']));
     expect(can(scoped, 'dataset', 'create')).toBe(true);
-    expect(can(scoped, 'study', 'create')).toBe(false);
+    expect(can(scoped, 'study', 'operate')).toBe(false);
+    // The map form reads the same.
+    const mapped = parseSession({
+      ...session('operator', 'acme'),
+      permissions: { model_version: ['operate'] },
+    });
+    expect(can(mapped, 'model_version', 'operate')).toBe(true);
+    expect(can(mapped, 'model_version', 'delete')).toBe(false);
+    // A server that sends no list: every control offered, the server's answers decide.
+    expect(can(parseSession(session('analyst', 'acme')), 'api_key', 'create')).toBe(true);
   });
 
   it('treats no session as open and a refused one as signed out', () => {

@@ -3,9 +3,11 @@
  * decides every request on its own (src/core/security/rbac.ts); this only keeps the console from
  * offering what would be refused, and says why.
  *
- * The answer of `GET /v1/auth/session` is read tolerantly: a `permissions` list ("dataset:create")
- * or map ({dataset: ["create"]}) wins; without one, the role's grants below (a copy of the
- * server's ROLE_GRANTS table) narrowed by the credential's scopes.
+ * What is allowed comes from the server alone: the answer of `GET /v1/auth/session` (and of
+ * sign-in) lists every "resource:action" the principal may do, computed by the server's own RBAC
+ * (role grants narrowed by the credential's scopes). No copy of the role table lives here, so a
+ * change on the server cannot leave the console offering the wrong controls. The list is read
+ * tolerantly: an array ("dataset:create") or a map ({dataset: ["create"]}).
  */
 
 export type Role = 'admin' | 'maintainer' | 'operator' | 'analyst' | 'service';
@@ -25,60 +27,8 @@ export type Resource =
 
 export const SYSTEM_TENANT = 'system';
 
-const ALL_MODEL: readonly Action[] = ['read', 'create', 'update', 'delete', 'infer', 'operate'];
-const RESOURCE_ACTIONS: Readonly<Record<Resource, readonly Action[]>> = {
-  model: ALL_MODEL,
-  model_version: ALL_MODEL,
-  deployment: ALL_MODEL,
-  dataset: ['read', 'create', 'update', 'delete'],
-  study: ['read', 'create', 'update', 'delete', 'operate'],
-  policy: ['read', 'create', 'update', 'delete'],
-  api_key: ['read', 'create', 'delete'],
-  ledger: ['read'],
-  tenant: ['read', 'create', 'update', 'delete'],
-  audit_log: ['read'],
-  user: ['read', 'create', 'update'],
-};
-
-type Grants = Readonly<Partial<Record<Resource, readonly Action[]>>>;
-
-/** The server's role table (src/core/security/rbac.ts ROLE_GRANTS). */
-export const ROLE_GRANTS: Readonly<Record<Role, Grants>> = {
-  admin: RESOURCE_ACTIONS,
-  maintainer: {
-    model: ['read', 'create', 'update', 'delete', 'infer'],
-    model_version: ['read', 'create', 'update', 'delete', 'infer'],
-    deployment: ['read', 'infer'],
-    dataset: ['read', 'create', 'update', 'delete'],
-    study: ['read', 'create', 'update', 'delete', 'operate'],
-    policy: ['read', 'create', 'update'],
-    ledger: ['read'],
-  },
-  operator: {
-    model: ['read', 'infer', 'operate'],
-    model_version: ['read', 'infer', 'operate'],
-    deployment: ['read', 'create', 'update', 'delete', 'infer', 'operate'],
-    study: ['read'],
-    policy: ['read'],
-    ledger: ['read'],
-  },
-  analyst: {
-    model: ['read', 'infer'],
-    model_version: ['read', 'infer'],
-    deployment: ['read', 'infer'],
-    dataset: ['read'],
-    study: ['read'],
-    policy: ['read'],
-    ledger: ['read'],
-  },
-  service: {
-    model: ['read', 'infer'],
-    model_version: ['read', 'infer'],
-    deployment: ['read', 'infer'],
-  },
-};
-
-const ROLES = Object.keys(ROLE_GRANTS) as Role[];
+/** The server's roles (src/core/security/principal.ts), most powerful first: for role pickers. */
+export const ROLES: readonly Role[] = ['admin', 'maintainer', 'operator', 'analyst', 'service'];
 
 export interface Principal {
   readonly subject: string;
@@ -101,7 +51,7 @@ export type AuthInfo =
   | {
       readonly mode: 'signed-in';
       readonly principal: Principal;
-      /** "resource:action" strings; undefined = derive from the role and scopes. */
+      /** "resource:action" strings from the server; undefined = none sent (offer everything). */
       readonly permissions?: ReadonlySet<string>;
     };
 
@@ -132,7 +82,7 @@ export function parseSession(body: unknown): AuthInfo {
     str(p['tenantId']) ??
     str(p['tenant']) ??
     (isObject(p['tenant']) ? str((p['tenant'] as Record<string, unknown>)['id']) : undefined);
-  if (role === undefined || !(ROLES as string[]).includes(role) || tenantId === undefined) {
+  if (role === undefined || !(ROLES as readonly string[]).includes(role) || tenantId === undefined) {
     return { mode: 'open' };
   }
   const scopes = Array.isArray(p['scopes'])
@@ -152,22 +102,16 @@ export function parseSession(body: unknown): AuthInfo {
   };
 }
 
-const scopeAllows = (scope: string, resource: Resource, action: Action): boolean => {
-  const [r, a] = scope.split(':');
-  return (r === '*' || r === resource) && (a === '*' || a === action);
-};
-
-/** Whether the console should offer `action` on `resource`. */
+/**
+ * Whether the console should offer `action` on `resource`: what the server listed for this
+ * principal. A server that sends no list (older than the list) gets every control offered, and
+ * its answers decide, as in open mode.
+ */
 export function can(auth: AuthInfo, resource: Resource, action: Action): boolean {
   if (auth.mode === 'open') return true;
   if (auth.mode === 'signed-out') return false;
-  if (auth.permissions !== undefined) {
-    return auth.permissions.has(`${resource}:${action}`) || auth.permissions.has(`${resource}:*`);
-  }
-  const granted = ROLE_GRANTS[auth.principal.role][resource]?.includes(action) ?? false;
-  if (!granted) return false;
-  const scopes = auth.principal.scopes;
-  return scopes.length === 0 || scopes.some((s) => scopeAllows(s, resource, action));
+  if (auth.permissions === undefined) return true;
+  return auth.permissions.has(`${resource}:${action}`) || auth.permissions.has(`${resource}:*`);
 }
 
 const NOUNS: Record<Resource, string> = {

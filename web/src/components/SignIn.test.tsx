@@ -186,3 +186,26 @@ describe('SessionSlot', () => {
     );
   });
 });
+
+describe('SessionSlot on a server with auth.mode=disabled', () => {
+  it('reads the session answer {auth: "disabled"} as "nothing to sign in to": no form, no error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (input: string | URL | Request) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (url.pathname === '/v1/auth/session')
+          return json(200, {
+            auth: 'disabled',
+            principal: null,
+            permissions: ['model:read'],
+            csrfToken: null,
+          });
+        return json(200, {});
+      }),
+    );
+    render(<SessionSlot />);
+    expect((await screen.findByTestId('auth-disabled')).textContent).toMatch(/Sign-in is off/);
+    expect(screen.queryByRole('button', { name: 'Sign in' })).toBeNull();
+    expect(screen.queryByTestId('signed-in-as')).toBeNull();
+  });
+});

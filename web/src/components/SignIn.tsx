@@ -17,7 +17,7 @@ import {
 } from '../api/session';
 
 export function SessionSlot() {
-  const { session, signInRequired } = useSession();
+  const { session, signInRequired, authDisabled } = useSession();
   const [requested, setRequested] = useState(false);
   const toggleRef = useRef<HTMLButtonElement>(null);
   const open = session === undefined && (requested || signInRequired);
@@ -32,6 +32,17 @@ export function SessionSlot() {
     // After the render that swaps the slot's button, so focus lands on the one now shown.
     queueMicrotask(() => toggleRef.current?.focus());
   };
+
+  if (authDisabled === true) {
+    // Nothing to sign in to: say so instead of offering a form the server would not use.
+    return (
+      <div className="tenant session">
+        <span data-testid="auth-disabled" className="small">
+          Sign-in is off on this server (auth.mode=disabled): every action is allowed.
+        </span>
+      </div>
+    );
+  }
 
   return (
     <div className="tenant session">

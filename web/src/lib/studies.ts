@@ -75,3 +75,31 @@ export function searchSummary(study: StudyView, trials: readonly TrialView[]): s
         : 'No trial has completed yet.')
   );
 }
+
+/** Study states after which nothing changes; any other state (running, featurizing …) is live. */
+const FINAL_STUDY_STATES: ReadonlySet<string> = new Set(['completed', 'failed']);
+
+/** Whether a study may still change (and its page should keep polling). */
+export const studyIsLive = (state: string): boolean => !FINAL_STUDY_STATES.has(state);
+
+/**
+ * The status line of a study's page. A state this console does not know yet (a newer server's,
+ * e.g. "featurizing") is shown as it is, and the page keeps updating.
+ */
+export function studyStatusLine(
+  study: Pick<StudyView, 'state' | 'finishedAt'>,
+  live: boolean,
+  formatDate: (ms: number | undefined) => string,
+): string {
+  const updating = live ? 'updating every 1.5 seconds.' : 'updates paused while this tab is hidden.';
+  switch (study.state) {
+    case 'running':
+      return live ? 'Live: updating every 1.5 seconds.' : 'Updates paused while this tab is hidden.';
+    case 'completed':
+      return `Completed ${formatDate(study.finishedAt ?? undefined)}.`;
+    case 'failed':
+      return 'The study failed.';
+    default:
+      return `State: ${String(study.state)}; ${updating}`;
+  }
+}

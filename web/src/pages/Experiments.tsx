@@ -44,9 +44,9 @@ export function Experiments({ rest }: { readonly rest: readonly string[] }) {
         (list.length === 0 ? (
           <EmptyState title="No experiments yet">
             <p>
-              Point an MLflow client at this server (<code>MLFLOW_TRACKING_URI={window.location.origin}</code>
-              ) and log a run, or create an experiment with{' '}
-              <code>POST /api/2.0/mlflow/experiments/create</code>.
+              Point an MLflow client at this server (
+              <code className="break">MLFLOW_TRACKING_URI={window.location.origin}</code>) and log a run, or
+              create an experiment with <code>POST /api/2.0/mlflow/experiments/create</code>.
             </p>
           </EmptyState>
         ) : (

@@ -230,13 +230,17 @@ function ModelDetail({ name }: { readonly name: string }) {
   );
   const registry = useAsync(
     async (signal) => {
-      const [models, versions, history] = await Promise.all([
-        searchRegisteredModels({ signal }),
+      const models = await searchRegisteredModels({ signal });
+      const model = models.registered_models?.find((m) => m.name === name);
+      // A repository model that was never registered has no versions or alias history: asking
+      // anyway would answer 404, which the browser logs as an error on every visit.
+      if (model === undefined) return { model, versions: [], history: [] };
+      const [versions, history] = await Promise.all([
         searchModelVersions(name, { signal }),
         aliasHistory(name, { signal }).catch(() => ({ alias_history: [] })),
       ]);
       return {
-        model: models.registered_models?.find((m) => m.name === name),
+        model,
         versions: versions.model_versions ?? [],
         history: history.alias_history ?? [],
       };

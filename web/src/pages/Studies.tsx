@@ -39,10 +39,17 @@ import {
   type Searchable,
   type StudyForm,
 } from '../lib/lifecycle-forms';
-import { METRIC_LABELS, paramNames, progressOf, searchSummary } from '../lib/studies';
+import {
+  METRIC_LABELS,
+  paramNames,
+  progressOf,
+  searchSummary,
+  studyIsLive,
+  studyStatusLine,
+} from '../lib/studies';
 import { Link, navigate } from '../router';
 import { pathTo } from '../routes';
-import { ObjectiveChart, ParamScatter } from './StudyCharts';
+import { ObjectiveChart, ParallelCoordinatesChart, ParamScatter } from './StudyCharts';
 
 const STATE_TONE: Record<string, string> = { running: 'neutral', completed: 'ok', failed: 'failed' };
 const TRIAL_TONE: Record<string, string> = {
@@ -75,7 +82,7 @@ function StudyList() {
   const auth = useAuth();
   const poll = usePoll(
     (signal) => listStudies({ signal }),
-    (d) => (d.studies ?? []).some((s) => s.state === 'running'),
+    (d) => (d.studies ?? []).some((s) => studyIsLive(s.state)),
     3000,
     [],
   );
@@ -601,7 +608,7 @@ function StudyDetail({ id }: { readonly id: string }) {
   const auth = useAuth();
   const poll = usePoll(
     (signal) => getStudy(id, { signal }),
-    (s) => s.state === 'running',
+    (s) => studyIsLive(s.state),
     1500,
     [id],
   );
@@ -642,13 +649,7 @@ function StudyDetail({ id }: { readonly id: string }) {
           </span>
         </div>
         <p className="small muted" role="status" aria-live="polite">
-          {study.state === 'running'
-            ? poll.live
-              ? 'Live: updating every 1.5 seconds.'
-              : 'Updates paused while this tab is hidden.'
-            : study.state === 'completed'
-              ? `Completed ${formatDate(study.finishedAt ?? undefined)}.`
-              : 'The study failed.'}
+          {studyStatusLine(study, poll.live, formatDate)}
           {poll.error !== undefined && ' The last update failed; retrying.'}
         </p>
         <dl className="props">
@@ -719,6 +720,10 @@ function StudyDetail({ id }: { readonly id: string }) {
             <h3>Parameter against objective</h3>
             <ParamScatter study={study} trials={trials} />
           </div>
+        </div>
+        <div>
+          <h3>All parameters at once</h3>
+          <ParallelCoordinatesChart study={study} trials={trials} />
         </div>
         {study.importance && <Importance importance={study.importance} />}
       </section>

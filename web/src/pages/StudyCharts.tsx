@@ -2,11 +2,12 @@
  * The study's charts in plain SVG: objective per trial with the best so far, and one parameter
  * against the objective. The trials table on the same page holds every plotted number.
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { StudyView, TrialView } from '../api/lifecycle';
 import { Chart, LegendItem, type ChartPoint, type Marker } from '../components/charts/Chart';
 import { linearScale, orderParams, paramAxis, paramPosition } from '../lib/charts';
 import { formatNumber } from '../lib/format';
+import { parallelCoordinates } from '../lib/parallel';
 import { METRIC_LABELS, objectiveSeries, paramNames, plottedValue } from '../lib/studies';
 
 const STYLE: Record<TrialView['state'], { marker: Marker; tone: string; label: string }> = {
@@ -144,4 +145,119 @@ export function ParamScatter({
       />
     </div>
   );
+}
+
+const PC_HEIGHT = 300;
+const PC_M = { top: 28, right: 56, bottom: 44, left: 24 };
+/** Where "n/a" (a parameter the trial did not use) sits, under the axis. */
+const NA = -0.12;
+
+/**
+ * Parallel coordinates: every trial as a line across one axis per parameter (most important
+ * first) and the objective, so settings that go together with good values stand out at once. The
+ * best trial is drawn on top, thicker and in the "best" colour; pruned and running trials dashed.
+ * The SVG's description says the same in words, and the trials table lists every value.
+ */
+export function ParallelCoordinatesChart({
+  study,
+  trials,
+}: {
+  readonly study: StudyView;
+  readonly trials: readonly TrialView[];
+}) {
+  const [ref, setRef] = useState<HTMLElement | null>(null);
+  const width = useElementWidth(ref);
+  const id = useId();
+  const metric = METRIC_LABELS[study.spec.metric] ?? study.spec.metric;
+  const params = orderParams(paramNames(trials), study.importance);
+  const pc = parallelCoordinates(trials, params, study.spec.direction, metric);
+  const plotW = width - PC_M.left - PC_M.right;
+  const plotH = PC_HEIGHT - PC_M.top - PC_M.bottom;
+  const n = pc.axes.length;
+  const ax = (i: number) => PC_M.left + (n <= 1 ? plotW / 2 : (i / (n - 1)) * plotW);
+  const ay = (v: number) => PC_M.top + (1 - v) * plotH;
+  if (params.length === 0) return <p className="muted">No trial has parameters yet.</p>;
+  return (
+    <figure className="chart" ref={setRef}>
+      <svg
+        role="img"
+        aria-labelledby={`${id}-t`}
+        aria-describedby={`${id}-d`}
+        width={width}
+        height={PC_HEIGHT}
+        viewBox={`0 0 ${width} ${PC_HEIGHT}`}
+      >
+        <title id={`${id}-t`}>{`Parallel coordinates: parameters and ${metric} of every trial`}</title>
+        <desc id={`${id}-d`}>{`${pc.summary} The trials table below lists every value.`}</desc>
+        {pc.lines.map((l) => {
+          // A parameter the trial did not use is drawn at "n/a", under its axis.
+          const d = l.at
+            .map((v, i) => `${i === 0 ? 'M' : 'L'}${ax(i).toFixed(1)} ${ay(v ?? NA).toFixed(1)}`)
+            .join('');
+          return (
+            <path
+              key={l.trial}
+              className={`chart-line pc-line ${l.best ? 'mark-2 best' : 'mark-1'}`}
+              d={d}
+              {...(l.state === 'COMPLETE' ? {} : { strokeDasharray: '5 3' })}
+            >
+              <title>{`Trial ${l.trial} (${l.state.toLowerCase()}): ${formatNumber(l.value, 4)}`}</title>
+            </path>
+          );
+        })}
+        {pc.axes.map((a, i) => (
+          <g key={a.name}>
+            <line className="chart-axis" x1={ax(i)} x2={ax(i)} y1={PC_M.top} y2={PC_M.top + plotH} />
+            <text
+              className="chart-label"
+              x={ax(i)}
+              y={PC_M.top - 10}
+              textAnchor={n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle'}
+            >
+              {a.name.length > 24 ? `${a.name.slice(0, 23)}…` : a.name}
+            </text>
+            {a.ticks.map((t, j) => (
+              <text
+                key={j}
+                className="chart-tick pc-tick"
+                x={ax(i) + 5}
+                y={ay(t.at)}
+                dominantBaseline="middle"
+              >
+                {t.label}
+              </text>
+            ))}
+            {a.missing && (
+              <text className="chart-tick pc-tick" x={ax(i) + 5} y={ay(NA)} dominantBaseline="middle">
+                n/a
+              </text>
+            )}
+          </g>
+        ))}
+      </svg>
+      <figcaption className="legend">
+        <LegendItem tone="mark-2">best trial</LegendItem>
+        <LegendItem tone="mark-1">complete</LegendItem>
+        <LegendItem tone="mark-1" dash="5 3">
+          pruned or running
+        </LegendItem>
+      </figcaption>
+      <p className="small">{pc.summary}</p>
+    </figure>
+  );
+}
+
+/** The element's content width in pixels (at least 260), following resizes. */
+function useElementWidth(el: HTMLElement | null): number {
+  const [width, setWidth] = useState(640);
+  useEffect(() => {
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver((entries) => {
+      const w = entries[0]?.contentRect.width;
+      if (w !== undefined && w > 0) setWidth(Math.max(260, Math.floor(w)));
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [el]);
+  return width;
 }

@@ -3,7 +3,7 @@ import { useMemo } from 'react';
 import type { AnalysisResponse } from '../api/analyze';
 import { ScoreList } from '../components/ScoreBar';
 import { normalizeForSpans } from '../lib/spans';
-import { boxesOf, labelScores, segmentsOf, textMarks, transcriptOf } from './extract';
+import { boxesOf, labelScores, segmentsOf, textMarks, transcriptOf, videoTimelineOf } from './extract';
 import { HighlightedText, RedactedText } from './HighlightedText';
 import { IMAGE_CARD_STEPS, ImageCards } from './ImageCards';
 import { ImageView } from './ImageView';
@@ -28,11 +28,17 @@ export function AnalysisView({
   const transcript = useMemo(() => transcriptOf(results), [results]);
   const segments = useMemo(() => segmentsOf(results), [results]);
   const boxes = useMemo(() => boxesOf(results), [results]);
+  const timeline = useMemo(
+    () => (response.modality === 'video' ? videoTimelineOf(results) : undefined),
+    [response.modality, results],
+  );
   const shown = new Set<string>(
     response.modality === 'text' ? TEXT_CARD_STEPS : response.modality === 'image' ? IMAGE_CARD_STEPS : [],
   );
   if (transcript) shown.add(transcript.step);
   for (const s of segments) shown.add(s.step);
+  // The timeline draws these (the raw JSON stays in "The JSON answer").
+  if (timeline) for (const step of ['scenes', 'segments', 'frames']) shown.add(step);
   const others = Object.entries(results).filter(([step]) => !shown.has(step));
   const skipped = Object.entries(response.skipped ?? {});
 
@@ -42,7 +48,7 @@ export function AnalysisView({
         Analysed as <strong>{response.modality}</strong> ({response.mime}) by pipeline{' '}
         <code>{response.pipeline}</code>.
       </p>
-      <Verdict safety={response.safety} />
+      <Verdict safety={response.safety} {...(response.skipped ? { skipped: response.skipped } : {})} />
 
       {input.kind === 'text' && response.modality === 'text' && (
         <section className="card" aria-labelledby="text-heading">
@@ -70,6 +76,7 @@ export function AnalysisView({
           fileName={input.name}
           segments={segments}
           {...(transcript ? { transcript } : {})}
+          {...(timeline ? { timeline } : {})}
         />
       )}
       {input.kind === 'file' && transcript && response.text !== undefined && (
@@ -94,7 +101,10 @@ export function AnalysisView({
                     label={`${step} scores`}
                   />
                 ) : (
-                  <pre>{JSON.stringify(value, null, 2)}</pre>
+                  // A long result scrolls inside its box: focusable, so keyboards can scroll it too.
+                  <pre tabIndex={0} role="region" aria-label={`${step} result`}>
+                    {JSON.stringify(value, null, 2)}
+                  </pre>
                 )}
               </section>
             );

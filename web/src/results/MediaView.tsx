@@ -2,9 +2,10 @@
  * Audio and video results: the player (with captions built from the transcript), the transcript
  * as words that seek the player when activated, following playback, and timed segments.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { formatClock, formatPercent } from '../lib/format';
-import { captionsVtt, type Transcript } from './extract';
+import { captionsVtt, type Transcript, type VideoTimeline as Timeline } from './extract';
+import { VideoTimeline } from './VideoTimeline';
 
 export interface MediaViewProps {
   readonly kind: 'audio' | 'video';
@@ -13,6 +14,8 @@ export interface MediaViewProps {
   readonly fileName: string;
   readonly transcript?: Transcript;
   readonly segments: ReadonlyArray<{ step: string; start: number; end: number; probability?: number }>;
+  /** A video's scenes, cuts and sampled frames. */
+  readonly timeline?: Timeline;
 }
 
 /** Index of the word being spoken at `time`, or -1. */
@@ -29,19 +32,21 @@ export function wordAt(words: Transcript['words'], time: number): number {
   return -1;
 }
 
-export function MediaView({ kind, src, fileName, transcript, segments }: MediaViewProps) {
+export function MediaView({ kind, src, fileName, transcript, segments, timeline }: MediaViewProps) {
   const media = useRef<HTMLMediaElement | null>(null);
   const [time, setTime] = useState(0);
-  const captions = useMemo(() => {
-    if (!transcript || transcript.words.length === 0) return undefined;
-    return URL.createObjectURL(new Blob([captionsVtt(transcript.words)], { type: 'text/vtt' }));
+  // The captions' blob: URL is made and revoked by the same effect, so no render can ever point
+  // the <track> at a URL already revoked.
+  const [captions, setCaptions] = useState<string | undefined>();
+  useEffect(() => {
+    if (!transcript || transcript.words.length === 0) {
+      setCaptions(undefined);
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([captionsVtt(transcript.words)], { type: 'text/vtt' }));
+    setCaptions(url);
+    return () => URL.revokeObjectURL(url);
   }, [transcript]);
-  useEffect(
-    () => () => {
-      if (captions) URL.revokeObjectURL(captions);
-    },
-    [captions],
-  );
 
   const seek = (seconds: number) => {
     const el = media.current;
@@ -87,6 +92,7 @@ export function MediaView({ kind, src, fileName, transcript, segments }: MediaVi
           {track}
         </audio>
       )}
+      {timeline && <VideoTimeline timeline={timeline} onSeek={seek} />}
       {transcript ? (
         <>
           <h3>Transcript</h3>

@@ -3,7 +3,21 @@ import type { SafetyVerdict } from '../api/analyze';
 import { Badge } from '../components/Badge';
 import { actionLabel, describeReason } from './extract';
 
-export function Verdict({ safety }: { readonly safety: SafetyVerdict }) {
+/** Why a step did not run, from the answer's `skipped` map ({status, reason} or anything). */
+const whyNot = (why: unknown): string =>
+  typeof why === 'object' && why !== null && 'reason' in why
+    ? String((why as { reason: unknown }).reason)
+    : JSON.stringify(why);
+
+export function Verdict({
+  safety,
+  skipped = {},
+}: {
+  readonly safety: SafetyVerdict;
+  /** Steps that did not run (the answer's `skipped`): named when the policy failed closed. */
+  readonly skipped?: Readonly<Record<string, unknown>>;
+}) {
+  const notRun = Object.entries(skipped);
   const reasons = safety.reasons.filter((r) => r.action !== 'allow');
   return (
     <section className={`card verdict ${safety.action}`} aria-labelledby="verdict-heading">
@@ -35,9 +49,28 @@ export function Verdict({ safety }: { readonly safety: SafetyVerdict }) {
         </ol>
       )}
       {safety.failClosed && (
-        <p className="small">
-          A safety analyzer did not deliver, and this policy fails closed: the decision is the cautious one.
-        </p>
+        <div className="small" data-testid="fail-closed">
+          <p>
+            A safety analyzer did not deliver, and this policy fails closed: content it could not check is
+            treated as unsafe, so the decision is the cautious one — not a finding in the content.
+          </p>
+          {notRun.length > 0 && (
+            <>
+              <p>Steps that did not run, and why:</p>
+              <ul>
+                {notRun.map(([step, why]) => (
+                  <li key={step}>
+                    <strong>{step}</strong>: {whyNot(why)}
+                  </li>
+                ))}
+              </ul>
+              <p>
+                An administrator can make them available (a model that is not loaded can be loaded on the
+                Models page); then analyse again.
+              </p>
+            </>
+          )}
+        </div>
       )}
       {safety.unchecked.length > 0 && (
         <p className="small muted">

@@ -9,6 +9,7 @@ import {
   segmentsOf,
   textMarks,
   transcriptOf,
+  videoTimelineOf,
 } from './extract';
 
 const response = sample as unknown as AnalysisResponse;
@@ -41,6 +42,18 @@ describe('describeReason', () => {
       }),
     ).toBe(
       'Blocked on the input: the text/profanity analyzer failed (crashed), and the policy fails closed.',
+    );
+    expect(
+      describeReason({
+        type: 'analyzer-failure',
+        direction: 'input',
+        action: 'block',
+        analyzer: 'pii',
+        error: 'skipped: dependency transcript skipped',
+        escalated: true,
+      }),
+    ).toBe(
+      'Blocked on the input: the pii analyzer did not run (skipped: dependency transcript skipped), and the policy fails closed.',
     );
   });
 });
@@ -105,5 +118,71 @@ describe('transcripts and captions', () => {
     expect(captionsVtt(transcriptOf(results)!.words)).toBe(
       'WEBVTT\n\n00:00:00.500 --> 00:00:01.400\nhello world\n\n00:00:03.000 --> 00:00:03.500\nagain\n',
     );
+  });
+});
+
+describe('a video result', () => {
+  // The video pipeline's shape (src/analysis/video.ts), trimmed.
+  const video = {
+    scenes: { cuts: [{ time: 2, score: 0.9 }], durationSeconds: 4, method: 'scdet' },
+    frames: {
+      frames: [
+        { index: 0, time: 0.52 },
+        { index: 1, time: 1.52 },
+        { index: 2, time: 2.52 },
+      ],
+    },
+    segments: {
+      segments: [
+        {
+          start: 0,
+          end: 2,
+          label: '0:00–0:02',
+          objects: { person: 2 },
+          faces: 0,
+          text: ['HELLO'],
+          summary: 'x',
+          speech: 'the birch',
+        },
+        {
+          start: 2,
+          end: 4,
+          label: '0:02–0:04',
+          objects: {},
+          faces: 1,
+          text: [],
+          summary: '0:02–0:04: a face',
+        },
+      ],
+    },
+    speech: {
+      hasAudio: true,
+      vad: { segments: [{ start: 0.3, end: 2.9, probability: 0.9 }] },
+      transcript: {
+        text: 'the birch',
+        words: [
+          { word: 'the', start: 0.3, end: 0.5 },
+          { word: 'birch', start: 0.5, end: 0.9 },
+        ],
+      },
+    },
+  };
+
+  it('reads the timeline: duration, cuts, sampled frames and per-scene segments', () => {
+    const t = videoTimelineOf(video);
+    expect(t).toMatchObject({ durationSeconds: 4, cuts: [2], frames: [0.52, 1.52, 2.52], withheld: false });
+    expect(t?.segments[0]).toMatchObject({
+      label: '0:00–0:02',
+      objects: [{ label: 'person', count: 2 }],
+      text: ['HELLO'],
+      speech: 'the birch',
+    });
+    expect(t?.segments[1]?.speech).toBeUndefined();
+    expect(videoTimelineOf({ transcript: { words: [] } })).toBeUndefined();
+  });
+
+  it('finds the nested transcript and voice activity, and leaves scene segments to the timeline', () => {
+    expect(transcriptOf(video)?.words.map((w) => w.word)).toEqual(['the', 'birch']);
+    expect(segmentsOf(video)).toEqual([{ step: 'speech', start: 0.3, end: 2.9, probability: 0.9 }]);
   });
 });

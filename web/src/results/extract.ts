@@ -183,7 +183,9 @@ export interface Transcript {
 
 /** The first result shaped like a transcript: `{text?, words: [{word, start, end}]}`. */
 export function transcriptOf(results: Rec): Transcript | undefined {
-  for (const [step, value] of Object.entries(results)) {
+  for (const [step, outer] of Object.entries(results)) {
+    // A video's speech step nests it: `{speech: {transcript: {words}, vad}}`.
+    const value = isRec(outer) && isRec(outer.transcript) ? outer.transcript : outer;
     if (!isRec(value) || !Array.isArray(value.words)) continue;
     const words: Word[] = [];
     for (const w of value.words) {
@@ -212,11 +214,14 @@ export function segmentsOf(
   results: Rec,
 ): Array<{ step: string; start: number; end: number; probability?: number }> {
   const out: Array<{ step: string; start: number; end: number; probability?: number }> = [];
-  for (const [step, value] of Object.entries(results)) {
+  for (const [step, outer] of Object.entries(results)) {
+    // A video's speech step nests its voice activity: `{speech: {vad: {segments}}}`.
+    const value = isRec(outer) && isRec(outer.vad) ? outer.vad : outer;
     if (!isRec(value) || !Array.isArray(value.segments)) continue;
     for (const seg of value.segments) {
       const s = span(seg);
-      if (!s || !isRec(seg)) continue;
+      // A video's scene segments (they carry a summary) belong to the timeline, not here.
+      if (!s || !isRec(seg) || typeof seg.summary === 'string') continue;
       const probability = num(seg.probability);
       out.push({ step, ...s, ...(probability === undefined ? {} : { probability }) });
     }
@@ -278,9 +283,11 @@ export const actionLabel = (action: Action): string => ACTION_VERB[action] ?? ac
 export function describeReason(reason: Reason): string {
   const where = reason.direction === 'output' ? 'the output' : 'the input';
   if (reason.type === 'analyzer-failure') {
+    // A step skipped for a missing dependency or unavailable did not fail: it never ran.
+    const notRun = /^(skipped|unavailable)\b/.test(reason.error ?? '');
     return (
       `${actionLabel(reason.action)} on ${where}: the ${reason.analyzer ?? 'safety'} analyzer ` +
-      `${reason.timedOut ? 'timed out' : 'failed'}${reason.error ? ` (${reason.error})` : ''}` +
+      `${reason.timedOut ? 'timed out' : notRun ? 'did not run' : 'failed'}${reason.error ? ` (${reason.error})` : ''}` +
       `${reason.escalated ? ', and the policy fails closed' : ''}.`
     );
   }
@@ -293,4 +300,71 @@ export function describeReason(reason: Reason): string {
       : '';
   const by = reason.source ? `, by ${reason.source.name} ${reason.source.version}` : '';
   return `${actionLabel(reason.action)} on ${where}: ${what}${score} (rule ${reason.ruleId ?? '?'}${by}).`;
+}
+
+/** One scene segment of a video's timeline (results.segments of the video pipeline). */
+export interface TimelineSegment {
+  readonly start: number;
+  readonly end: number;
+  /** "0:00–0:02". */
+  readonly label: string;
+  readonly summary: string;
+  /** Object label → most seen in one frame. */
+  readonly objects: ReadonlyArray<{ readonly label: string; readonly count: number }>;
+  readonly faces: number;
+  /** On-screen text lines ("<REDACTED>" where the policy redacted). */
+  readonly text: readonly string[];
+  readonly speech?: string;
+}
+
+export interface VideoTimeline {
+  readonly durationSeconds: number;
+  /** Scene cuts, seconds. */
+  readonly cuts: readonly number[];
+  /** Sampled frames, seconds. */
+  readonly frames: readonly number[];
+  readonly segments: readonly TimelineSegment[];
+  /** The policy withheld quotes (text and speech) from the segments. */
+  readonly withheld: boolean;
+}
+
+/**
+ * A video's timeline from the video pipeline's steps: `scenes` (cuts, duration), `frames`
+ * (sampled times) and `segments` (per-scene summaries). Undefined when none is present.
+ */
+export function videoTimelineOf(results: Rec): VideoTimeline | undefined {
+  const scenes = isRec(results.scenes) ? results.scenes : undefined;
+  const segs =
+    isRec(results.segments) && Array.isArray(results.segments.segments) ? results.segments : undefined;
+  if (scenes === undefined && segs === undefined) return undefined;
+  const cuts = (Array.isArray(scenes?.cuts) ? scenes.cuts : [])
+    .map((c) => (isRec(c) ? num(c.time) : num(c)))
+    .filter((t): t is number => t !== undefined);
+  const framesRec = isRec(results.frames) ? results.frames : undefined;
+  const frames = (Array.isArray(framesRec?.frames) ? framesRec.frames : [])
+    .map((f) => (isRec(f) ? num(f.time) : undefined))
+    .filter((t): t is number => t !== undefined);
+  const segments: TimelineSegment[] = [];
+  for (const seg of (segs?.segments as unknown[] | undefined) ?? []) {
+    const s = span(seg);
+    if (!s || !isRec(seg)) continue;
+    const objects = isRec(seg.objects)
+      ? Object.entries(seg.objects)
+          .filter((e): e is [string, number] => num(e[1]) !== undefined)
+          .map(([label, count]) => ({ label, count }))
+      : [];
+    const speech = str(seg.speech);
+    segments.push({
+      ...s,
+      label: str(seg.label) ?? '',
+      summary: str(seg.summary) ?? '',
+      objects,
+      faces: num(seg.faces) ?? 0,
+      text: Array.isArray(seg.text) ? seg.text.filter((t): t is string => typeof t === 'string') : [],
+      ...(speech === undefined || speech === '' ? {} : { speech }),
+    });
+  }
+  const duration =
+    num(scenes?.durationSeconds) ?? Math.max(0, ...segments.map((x) => x.end), ...frames, ...cuts);
+  return { durationSeconds: duration, cuts, frames, segments, withheld: segs?.withheld === true };
 }

@@ -5,6 +5,7 @@ import type { AnalysisResponse } from '../api/analyze';
 import sample from '../fixtures/analysis-text.json';
 import { AnalysisView } from './AnalysisView';
 import { MediaView, wordAt } from './MediaView';
+import { Verdict } from './Verdict';
 
 afterEach(cleanup);
 const response = sample as unknown as AnalysisResponse;
@@ -82,5 +83,40 @@ describe('MediaView', () => {
     expect(track.getAttribute('srclang')).toBe('en');
     fireEvent.click(screen.getByRole('button', { name: '0:00.4 – 0:01.5' }));
     expect(audio.currentTime).toBeCloseTo(0.4);
+  });
+});
+
+describe('Verdict when the policy fails closed', () => {
+  it('says the block is caution, not a finding, and names the steps that did not run and why', () => {
+    render(
+      <Verdict
+        safety={{
+          ...response.safety,
+          action: 'block',
+          failClosed: true,
+          reasons: [
+            {
+              type: 'analyzer-failure',
+              direction: 'input',
+              action: 'block',
+              analyzer: 'vad',
+              error: 'model "silero_vad" is not found',
+              escalated: true,
+            },
+          ],
+        }}
+        skipped={{
+          vad: { status: 'unavailable', reason: 'model "silero_vad" is not found' },
+          transcript: { status: 'skipped', reason: 'dependency vad unavailable' },
+        }}
+      />,
+    );
+    const note = screen.getByTestId('fail-closed');
+    expect(note.textContent).toContain('not a finding in the content');
+    expect([...note.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+      'vad: model "silero_vad" is not found',
+      'transcript: dependency vad unavailable',
+    ]);
+    expect(note.textContent).toContain('loaded on the Models page');
   });
 });
