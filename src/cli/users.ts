@@ -111,6 +111,20 @@ export function usersCommand(): Command {
       });
   }
   users
+    .command('role <id> <role>')
+    .description("Change a user's role (admin, maintainer, operator, analyst, service); ends their sessions.")
+    .addOption(urlOption())
+    .option('--tenant <id>', 'tenant of the user (system administrators only; default: yours)')
+    .action(async (id: string, role: string, opts: { tenant?: string }, cmd: Command) => {
+      const out = (await call(
+        cmd,
+        'PATCH',
+        `/v1/users/${encodeURIComponent(id)}${query({ tenant: opts.tenant })}`,
+        { role },
+      )) as { user: UserJson };
+      printUser(out.user);
+    });
+  users
     .command('passwd <id>')
     .description(
       "Reset a user's password (from --password-stdin or KALEIDO_USER_PASSWORD); ends their sessions.",

@@ -43,6 +43,7 @@ function stores() {
       return true;
     },
     setUserPassword: async () => false,
+    setUserRole: async () => false,
   };
   return { sessions, sessionStore, userStore };
 }

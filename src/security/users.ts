@@ -127,6 +127,23 @@ export class UserService {
     return toUserView(u);
   }
 
+  /**
+   * A new role. The user's sessions end (as on disable or a password reset), so a demotion takes
+   * effect at once rather than when a session happens to expire.
+   */
+  async setRole(tenantId: string, id: string, role: unknown): Promise<UserView> {
+    if (!isRole(role)) {
+      throw new KaleidoError('ERR_VALIDATION', `unknown role "${String(role).slice(0, 64)}"`, {
+        details: { field: 'role' },
+      });
+    }
+    if (!(await this.store.setUserRole(tenantId, id, role))) throw notFound(id);
+    const u = await this.store.getUser(tenantId, id);
+    if (u === undefined) throw notFound(id);
+    await this.onChanged?.(u);
+    return toUserView(u);
+  }
+
   async setPassword(tenantId: string, id: string, password: unknown): Promise<UserView> {
     checkPassword(password);
     const hash = await hashSecret(password, this.params);

@@ -394,6 +394,37 @@ describe('users administration (/v1/users)', () => {
     expect((await login({ username: 'frank@acme.test', password: 'a brand new passphrase' })).status).toBe(
       401,
     );
+    const enabled = await call(s.httpUrl, 'PATCH', `/v1/users/${id}`, {
+      key: acmeAdmin.key,
+      body: { disabled: false },
+    });
+    expect(enabled.body.user.disabledAt).toBeNull();
+  });
+
+  it('changing a role takes effect at once: the sessions end, the next sign-in has the new role', async () => {
+    const id = await createUser('gina@acme.test', 'analyst');
+    const before = await signIn({ username: 'gina@acme.test', password: PASSWORD });
+    expect(before.body.principal).toMatchObject({ role: 'analyst' });
+    const patch = (body: unknown) =>
+      call(s.httpUrl, 'PATCH', `/v1/users/${id}`, { key: acmeAdmin.key, body });
+    expect((await patch({ role: 'superuser' })).status).toBe(400);
+    expect((await patch({})).status).toBe(400);
+    // A bad part refuses the whole change: the valid role is not applied either.
+    expect((await patch({ role: 'operator', disabled: 'yes' })).status).toBe(400);
+    const changed = await patch({ role: 'operator' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.user.role).toBe('operator');
+    expect((await browser('GET', '/v2', before)).status).toBe(401);
+    const after = await signIn({ username: 'gina@acme.test', password: PASSWORD });
+    expect(after.body.principal).toMatchObject({ role: 'operator' });
+    // Another tenant's administrator cannot change it.
+    const globexAdmin = await createKey(s.httpUrl, ADMIN, { role: 'admin', tenant: 'globex' });
+    const foreign = await call(s.httpUrl, 'PATCH', `/v1/users/${id}`, {
+      key: globexAdmin.key,
+      body: { role: 'admin' },
+    });
+    expect([403, 404]).toContain(foreign.status);
+    expect((await browser('GET', '/v2', after)).status).toBe(200);
   });
 });
 
@@ -434,6 +465,7 @@ describe('kaleido users (CLI over /v1/users)', () => {
     expect(await cli('users', 'disable', id)).toContain('disabled');
     expect((await login({ username: 'cli-user@acme.test', password: PASSWORD })).status).toBe(401);
     expect(await cli('users', 'enable', id)).not.toContain('disabled');
+    expect(await cli('users', 'role', id, 'operator')).toContain('operator');
     vi.stubEnv('KALEIDO_USER_PASSWORD', 'the replacement passphrase');
     try {
       expect(await cli('users', 'passwd', id)).toContain('password changed for cli-user@acme.test');

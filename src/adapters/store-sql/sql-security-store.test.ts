@@ -225,6 +225,10 @@ for (const [name, open] of Object.entries(backends)) {
       expect(await f.store.setUserPassword('globex', 'u1', 'scrypt$3', 600)).toBe(false);
       const changed = await f.store.getUser('acme', 'u1');
       expect([changed?.passwordHash, changed?.passwordChangedAt]).toEqual(['scrypt$2', 600]);
+      expect(await f.store.setUserRole('acme', 'u1', 'operator')).toBe(true);
+      expect(await f.store.setUserRole('globex', 'u1', 'admin')).toBe(false);
+      expect((await f.store.getUser('acme', 'u1'))?.role).toBe('operator');
+      expect((await f.store.getUser('acme', 'u4'))?.role).toBe(user.role);
     });
 
     it('sessions: insert, find by hash, touch monotonic, revoke once, revoke all of a subject, purge', async () => {

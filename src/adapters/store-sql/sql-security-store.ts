@@ -424,6 +424,15 @@ export class SqlSecurityStore implements ApiKeyStore, TenantStore, AuditLog, Use
     });
   }
 
+  async setUserRole(tenantId: string, id: string, role: Role): Promise<boolean> {
+    return this.db.transaction(USERS_LOCK, async (tx) => {
+      const found = await tx.query('SELECT 1 AS x FROM users WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+      if (found.length === 0) return false;
+      await tx.query('UPDATE users SET role = ? WHERE tenant_id = ? AND id = ?', [role, tenantId, id]);
+      return true;
+    });
+  }
+
   // ---- Sessions ----
 
   async insertSession(r: SessionRecord): Promise<void> {

@@ -87,6 +87,8 @@ export interface UserStore {
   setUserDisabled(tenantId: string, id: string, disabledAt: number | null): Promise<boolean>;
   /** False if unknown. */
   setUserPassword(tenantId: string, id: string, passwordHash: string, at: number): Promise<boolean>;
+  /** False if unknown. */
+  setUserRole(tenantId: string, id: string, role: Role): Promise<boolean>;
 }
 
 /** A server-side browser session. The cookie's secret is stored only as its SHA-256. */

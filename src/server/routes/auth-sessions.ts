@@ -8,7 +8,8 @@
  *   POST  /v1/users                 create a user {username, password, role, tenant?}
  *   GET   /v1/users                 list a tenant's users; ?tenant=
  *   GET   /v1/users/:id             one user; ?tenant=
- *   PATCH /v1/users/:id             {disabled: true|false}; ?tenant=
+ *   PATCH /v1/users/:id             {disabled?: true|false, role?}; ?tenant= (a role change ends
+ *                                   the user's sessions)
  *   POST  /v1/users/:id/password    {password}: reset; ends the user's sessions; ?tenant=
  *
  * The session cookie is `kaleido_session`: HttpOnly, SameSite=Strict, Path=/, Secure unless
@@ -20,7 +21,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KaleidoError } from '../../core/errors.js';
 import type { AuditEntryInput, AuditLog } from '../../core/ports/security.js';
-import { ACTIONS, RESOURCE_TYPES, SYSTEM_TENANT, type Principal } from '../../core/security/principal.js';
+import {
+  ACTIONS,
+  RESOURCE_TYPES,
+  SYSTEM_TENANT,
+  isRole,
+  type Principal,
+} from '../../core/security/principal.js';
 import { authorizeType, RESOURCE_ACTIONS } from '../../core/security/rbac.js';
 import { filterAuthorized, listTenant } from '../../core/security/tenancy.js';
 import type { ApiKeyService } from '../../security/api-keys.js';
@@ -298,9 +305,23 @@ export async function registerAuthSessionRoutes(app: FastifyInstance, deps: Auth
 
   app.patch('/v1/users/:id', declare({ action: 'update', resource: 'user' }), async (request, reply) => {
     const found = await userById(request, 'update');
-    const body = bodyOf(request, maxJsonDepth, ['disabled']);
-    if (typeof body.disabled !== 'boolean') throw invalid('disabled', 'must be true or false');
-    return json(reply, 200, { user: await users.setDisabled(found.tenantId, found.id, body.disabled) });
+    const body = bodyOf(request, maxJsonDepth, ['disabled', 'role']);
+    if (body.disabled === undefined && body.role === undefined) {
+      throw invalid('disabled', 'send {"disabled": true|false} and/or {"role": "..."}');
+    }
+    if (body.disabled !== undefined && typeof body.disabled !== 'boolean') {
+      throw invalid('disabled', 'must be true or false');
+    }
+    // Both checked before either is applied, so a bad role does not leave a half-applied change.
+    if (body.role !== undefined && !isRole(body.role)) {
+      throw invalid('role', `unknown role "${String(body.role).slice(0, 64)}"`);
+    }
+    let user = found;
+    if (body.role !== undefined) user = await users.setRole(found.tenantId, found.id, body.role);
+    if (typeof body.disabled === 'boolean') {
+      user = await users.setDisabled(found.tenantId, found.id, body.disabled);
+    }
+    return json(reply, 200, { user });
   });
 
   app.post(

@@ -37,6 +37,7 @@ interface Key {
   revokedAt: number | null;
 }
 let keys: Key[];
+let users: Array<Record<string, unknown> & { id: string; role: string }>;
 let calls: Array<{ method: string; path: string; query: string; body: unknown }>;
 
 beforeEach(() => {
@@ -53,6 +54,18 @@ beforeEach(() => {
       expiresAt: null,
       lastUsedAt: null,
       revokedAt: null,
+    },
+  ];
+  users = [
+    {
+      id: '00000000-0000-4000-8000-0000000000aa',
+      username: 'gina@acme.test',
+      role: 'analyst',
+      tenantId: 'acme',
+      createdAt: 1,
+      createdBy: 'u-1',
+      passwordChangedAt: 1,
+      disabledAt: null,
     },
   ];
   calls = [];
@@ -85,6 +98,12 @@ beforeEach(() => {
         const k = keys.find((x) => url.pathname.endsWith(x.id))!;
         k.revokedAt = 5;
         return json(200, { apiKey: k });
+      }
+      if (url.pathname === '/v1/users' && method === 'GET') return json(200, { users });
+      if (url.pathname.startsWith('/v1/users/') && method === 'PATCH') {
+        const u = users.find((x) => url.pathname.endsWith(x.id))!;
+        Object.assign(u, body);
+        return json(200, { user: u });
       }
       if (url.pathname === '/v1/audit') {
         const before = Number(url.searchParams.get('before') ?? 1000);
@@ -164,6 +183,30 @@ describe('Administration', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Yes, revoke ingest' }));
     await screen.findByText('ingest is revoked: the next request with it is refused.');
     await waitFor(() => expect(screen.queryByRole('rowheader', { name: 'ingest' })).toBeNull());
+  });
+
+  it("changes a user's role from the users table, and shows the role as text to a reader", async () => {
+    render(
+      <AuthContext.Provider value={authValue(session('admin', 'acme', ADMIN))}>
+        <Admin rest={['users']} />
+      </AuthContext.Provider>,
+    );
+    const select = (await screen.findByLabelText('Role of gina@acme.test')) as HTMLSelectElement;
+    expect(select.value).toBe('analyst');
+    fireEvent.change(select, { target: { value: 'operator' } });
+    await screen.findByText(/gina@acme.test is now operator: their sessions have ended/);
+    expect(calls.find((c) => c.method === 'PATCH')).toMatchObject({
+      path: '/v1/users/00000000-0000-4000-8000-0000000000aa',
+      body: { role: 'operator' },
+    });
+    cleanup();
+    render(
+      <AuthContext.Provider value={authValue(session('analyst', 'acme', ['user:read']))}>
+        <Admin rest={['users']} />
+      </AuthContext.Provider>,
+    );
+    await screen.findByRole('rowheader', { name: 'gina@acme.test' });
+    expect(screen.queryByLabelText('Role of gina@acme.test')).toBeNull();
   });
 
   it('lists another tenant’s keys for a system admin who switched tenant', async () => {

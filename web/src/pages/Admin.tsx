@@ -407,13 +407,23 @@ function UsersSection() {
       `Changing ${u.username} failed.`,
     );
 
+  const setRole = (u: UserView, role: string) =>
+    action.run(
+      `Making ${u.username} ${role}…`,
+      async () => {
+        await requestJson('PATCH', `/v1/users/${encodeURIComponent(u.id)}`, { role }, { query });
+        list.reload();
+        return `${u.username} is now ${role}: their sessions have ended, the new role applies at the next sign-in.`;
+      },
+      `Changing the role of ${u.username} failed.`,
+    );
+
   return (
     <>
       <section className="card" aria-labelledby="users-heading">
         <h2 id="users-heading">Console users</h2>
         <p className="small muted">
-          A user&apos;s role is set when it is created; to change it, create a user with the new role and
-          disable the old one (the audit log keeps naming both).
+          Changing a role or disabling a user ends their sessions at once; the audit log records who did it.
         </p>
         <ActionStatus state={action.state} />
         {list.state.status === 'loading' && !list.state.data && <Loading label="Loading the users…" />}
@@ -440,7 +450,23 @@ function UsersSection() {
                   {users.map((u) => (
                     <tr key={u.id}>
                       <th scope="row">{u.username}</th>
-                      <td>{u.role}</td>
+                      <td>
+                        {canUpdate ? (
+                          <select
+                            aria-label={`Role of ${u.username}`}
+                            value={u.role}
+                            onChange={(e) => void setRole(u, e.target.value)}
+                          >
+                            {ROLES.map((r) => (
+                              <option key={r} value={r}>
+                                {r}
+                              </option>
+                            ))}
+                          </select>
+                        ) : (
+                          u.role
+                        )}
+                      </td>
                       <td className="nowrap">{formatDate(u.createdAt)}</td>
                       <td className="nowrap">{formatDate(u.passwordChangedAt)}</td>
                       <td>
