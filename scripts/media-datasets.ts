@@ -1,7 +1,8 @@
 /**
- * Seeded generators of two small labelled media data sets, for the image and audio lifecycle
- * (test/e2e/lifecycle-image-audio.test.ts, docs/lifecycle.md "Per-modality results"). Same seed →
- * byte-identical files. Nothing here is real-world data: the classes are defined by how the
+ * Seeded generators of three small labelled media data sets, for the image, audio and video
+ * lifecycle (test/e2e/lifecycle-image-audio.test.ts, test/e2e/lifecycle-video.test.ts,
+ * docs/lifecycle.md "Per-modality results"). Same seed → byte-identical files (the videos: with
+ * the same ffmpeg build, which encodes them bit-exact). Nothing here is real-world data: the classes are defined by how the
  * files are made, documented below, so accuracy on them measures the featuriser + head pipeline,
  * not performance on production images or machines.
  *
@@ -22,16 +23,28 @@
  * - `imbalance`: the same hum whose fundamental is 3–6× stronger and amplitude-modulated at the
  *   shaft rate (2–7 Hz, depth 0.3–0.8).
  *
- * CLI: `npx tsx scripts/media-datasets.ts <out dir> [--per-class 40] [--seed 1]` writes
- * `<out>/images/<class>/*.jpg`, `<out>/audio/<class>/*.wav` and `images.zip`, `audio.zip`.
+ * Video ("machine inspection clips", 1.5 s, 224×224 at 10 fps, MPEG-4 part 2 + AAC in MP4, muxed by
+ * ffmpeg from the generators above; the camera pans slowly across the picture):
+ * - `slides`: a `document` picture and NO audio stream (a silent screen recording);
+ * - `running`: a `photo` picture with a `normal` machine hum as the audio track;
+ * - `faulty`: a `photo` picture with a `bearing-fault` sound as the audio track.
+ * So `slides` is told apart by what is seen (and by the missing audio), `running` and `faulty`
+ * only by what is heard: a featuriser must pool both the frames and the audio track.
+ *
+ * CLI: `npx tsx scripts/media-datasets.ts <out dir> [--per-class 40] [--seed 1] [--videos]` writes
+ * `<out>/images/<class>/*.jpg`, `<out>/audio/<class>/*.wav` and `images.zip`, `audio.zip` (and
+ * with `--videos`, `<out>/video/<class>/*.mp4` and `video.zip`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 export const IMAGE_CLASSES = ['document', 'meme', 'photo'] as const;
 export const AUDIO_CLASSES = ['bearing-fault', 'imbalance', 'normal'] as const;
+export const VIDEO_CLASSES = ['faulty', 'running', 'slides'] as const;
 
 /** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
 export function rng(seed: number): () => number {
@@ -262,6 +275,89 @@ export function audioDataset(perClass: number, seed = 1): MediaFiles {
   return out;
 }
 
+// ---- video ----
+
+/** Seconds per generated clip. */
+export const VIDEO_SECONDS = 1.5;
+
+/**
+ * One MP4 clip of the class, from its own seed (ffmpeg on PATH, or `ffmpeg`): the picture panned
+ * over VIDEO_SECONDS at 10 fps, with the class's audio track (none for `slides`).
+ */
+export async function renderVideo(
+  kind: (typeof VIDEO_CLASSES)[number],
+  seed: number,
+  ffmpeg = 'ffmpeg',
+): Promise<Uint8Array> {
+  const r = rng(seed);
+  const picture = await renderImage(kind === 'slides' ? 'document' : 'photo', seed);
+  const dir = mkdtempSync(join(tmpdir(), 'kaleido-video-gen-'));
+  try {
+    writeFileSync(join(dir, 'p.jpg'), picture);
+    const audio = kind !== 'slides';
+    if (audio) {
+      const sound = synthMachine(kind === 'faulty' ? 'bearing-fault' : 'normal', seed + 7, VIDEO_SECONDS);
+      writeFileSync(join(dir, 'a.wav'), wav(sound));
+    }
+    // A slow pan (left→right or right→left) over a 256² copy: frames differ, the class does not.
+    const dx = r() < 0.5 ? '(iw-ow)*t/1.5' : '(iw-ow)*(1-t/1.5)';
+    const y = Math.floor(between(r, 0, 32));
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '10',
+      '-i',
+      join(dir, 'p.jpg'),
+      ...(audio ? ['-i', join(dir, 'a.wav')] : []),
+      '-t',
+      String(VIDEO_SECONDS),
+      '-vf',
+      `scale=256:256,crop=224:224:${dx}:${y},format=yuv420p`,
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '5',
+      '-threads',
+      '1',
+      ...(audio ? ['-c:a', 'aac', '-b:a', '64k', '-ac', '1', '-ar', '16000'] : ['-an']),
+      '-fflags',
+      '+bitexact',
+      '-flags',
+      '+bitexact',
+      '-map_metadata',
+      '-1',
+      '-movflags',
+      '+faststart',
+      join(dir, 'v.mp4'),
+    ];
+    const run = spawnSync(ffmpeg, args, { encoding: 'utf8' });
+    if (run.status !== 0)
+      throw new Error(`ffmpeg failed (${String(run.status)}): ${run.stderr ?? run.error}`);
+    return new Uint8Array(readFileSync(join(dir, 'v.mp4')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `<class>/<class>-NNN.mp4` files, `perClass` of each class; file seeds derive from `seed`. */
+export async function videoDataset(perClass: number, seed = 1): Promise<MediaFiles> {
+  const out: MediaFiles = [];
+  for (const [c, kind] of VIDEO_CLASSES.entries()) {
+    for (let i = 0; i < perClass; i++) {
+      out.push([
+        `${kind}/${kind}-${String(i).padStart(3, '0')}.mp4`,
+        await renderVideo(kind, seed * 1_000_003 + c * 10_007 + i),
+      ]);
+    }
+  }
+  return out;
+}
+
 /** A zip archive of the files, stored (no compression; JPEG and the upload do not gain from it). */
 export function storedZip(files: MediaFiles): Uint8Array {
   const locals: Buffer[] = [];
@@ -309,10 +405,12 @@ async function main(): Promise<void> {
   };
   const perClass = opt('per-class', 40);
   const seed = opt('seed', 1);
-  for (const [name, files] of [
+  const sets: Array<readonly [string, MediaFiles]> = [
     ['images', await imageDataset(perClass, seed)],
     ['audio', audioDataset(perClass, seed)],
-  ] as const) {
+  ];
+  if (args.includes('--videos')) sets.push(['video', await videoDataset(perClass, seed)]);
+  for (const [name, files] of sets) {
     for (const [path, data] of files) {
       const target = join(out, name, path);
       mkdirSync(dirname(target), { recursive: true });

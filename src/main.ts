@@ -101,9 +101,11 @@ import type { ModelSignature } from './core/ports/registry-store.js';
 import type { TrainedHead } from './core/train/types.js';
 import { ArtifactDatasetStore } from './lifecycle/datasets/store.js';
 import { StudyRunner } from './lifecycle/studies/study-runner.js';
+import { datasetJobPreparer } from './lifecycle/studies/training-set.js'; // lifecycle: background featurisation
 import { SPAM_MODEL } from './modalities/text/spam.js'; // model cards: the moderation model's name
 import { WorkerImageEmbedder } from './adapters/image-tfjs/embedder.js'; // lifecycle: image/audio heads
 import { MediaFeatures } from './lifecycle/datasets/media-features.js'; // lifecycle: image/audio heads
+import { ClassifyService } from './lifecycle/classify.js'; // raw content → registered heads
 import { TrainingJobs } from './lifecycle/training/training-jobs.js';
 // ---- end lifecycle API imports ----
 
@@ -472,8 +474,9 @@ export async function startKaleido(
     throw e;
   }
   const datasets = new ArtifactDatasetStore({ artifacts });
-  // Image and audio heads: frozen MobileNetV2 embeddings (worker thread) and log-mel-stats over
-  // ffmpeg-decoded audio, computed once per data set version and cached as artifacts.
+  // Image, audio and video heads: frozen MobileNetV2 embeddings (worker thread), log-mel-stats over
+  // ffmpeg-decoded audio and both pooled over a video's frames and audio track, computed once per
+  // data set version (in the background of a study) and cached as artifacts.
   const mediaFeatures = new MediaFeatures({
     artifacts,
     datasets,
@@ -482,6 +485,11 @@ export async function startKaleido(
       embedder: new WorkerImageEmbedder({ cacheDir: join(dataDir, 'cache') }),
     },
     audio: { decoder: new FfmpegDecoder() },
+    // Videos (frame + audio pooling): the file limits of video analysis (200 MiB, 600 s).
+    video: {
+      sampler: new FfmpegVideoSampler(),
+      decoder: new FfmpegDecoder({ maxInputBytes: DEFAULT_VIDEO_MAX_BYTES }),
+    },
   });
   const publisher = new OnnxRepositoryPublisher({ repositoryDir: trainedRepository });
   const trainingJobs = new TrainingJobs({
@@ -490,6 +498,8 @@ export async function startKaleido(
     publisher,
     // Each job trains on one worker thread; keep a core for serving.
     maxConcurrent: Math.max(1, Math.min(4, availableParallelism() - 1)),
+    // Jobs on media data sets featurise in the background (state `featurizing`), not in the request.
+    prepare: datasetJobPreparer(datasets, mediaFeatures),
   });
   // ---- end lifecycle API ----
 
@@ -639,6 +649,9 @@ export async function startKaleido(
     analysis,
     webUi: { distDir: join(packageRoot(), 'web', 'dist') },
     lifecycleApi: { datasets, jobs: trainingJobs, studies, media: mediaFeatures }, // lifecycle API
+    // POST /v1/classify/{model} and /v1/analyze?classifiers=: the version's recorded featuriser
+    // (the same MediaFeatures that trained it) in front of the head, served by the same service.
+    classify: new ClassifyService({ registry, inference: service, media: mediaFeatures }),
     // Model cards and fairness of registered versions (lifecycle/model-card.ts, lifecycle/fairness.ts).
     modelCards: {
       registry,

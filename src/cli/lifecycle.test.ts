@@ -18,6 +18,10 @@ import { StudyRunner } from '../lifecycle/studies/study-runner.js';
 import { TrackingService } from '../lifecycle/tracking.js';
 import { InMemoryTrainingJobStore } from '../lifecycle/training/memory-job-store.js';
 import { TrainingJobs } from '../lifecycle/training/training-jobs.js';
+import { FfmpegDecoder } from '../adapters/media-ffmpeg/index.js';
+import { MediaFeatures } from '../lifecycle/datasets/media-features.js';
+import { datasetJobPreparer } from '../lifecycle/studies/training-set.js';
+import { audioDataset, storedZip } from '../../scripts/media-datasets.js';
 import { sendError } from '../server/errors.js';
 import { registerLifecycleRoutes } from '../server/routes/lifecycle.js';
 import { registerMlflowRoutes } from '../server/routes/mlflow.js';
@@ -37,13 +41,33 @@ beforeAll(async () => {
   const registry = new RegistryService(stores.registry, { tracking: stores.tracking });
   const artifacts = new MemoryArtifactStore();
   const datasets = new ArtifactDatasetStore({ artifacts });
-  jobs = new TrainingJobs({ store: new InMemoryTrainingJobStore(), artifacts, maxConcurrent: 2 });
-  studies = new StudyRunner({ store: new InMemoryStudyStore(), jobs, datasets, tracking });
+  // Audio features (ffmpeg) for the media commands, computed in the background of jobs and studies.
+  const media = new MediaFeatures({ artifacts, datasets, audio: { decoder: new FfmpegDecoder() } });
+  jobs = new TrainingJobs({
+    store: new InMemoryTrainingJobStore(),
+    artifacts,
+    maxConcurrent: 2,
+    prepare: datasetJobPreparer(datasets, media),
+  });
+  studies = new StudyRunner({
+    store: new InMemoryStudyStore(),
+    jobs,
+    datasets,
+    tracking,
+    mediaFeatures: media,
+  });
   app = Fastify();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
-  await registerLifecycleRoutes(app, { datasets, jobs, studies, maxUploadBytes: 1 << 20, maxJsonDepth: 32 });
+  await registerLifecycleRoutes(app, {
+    datasets,
+    jobs,
+    studies,
+    media,
+    maxUploadBytes: 1 << 20,
+    maxJsonDepth: 32,
+  });
   await registerMlflowRoutes(app, { tracking, registry });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -143,6 +167,29 @@ describe('kaleido dataset | train | jobs | study | runs | registry', () => {
     const listed = await kaleido('jobs', 'list', '--state', 'succeeded');
     expect(listed).toMatch(/succeeded\s+4\/4\s+logistic/);
   });
+
+  it('trains on a media data set: a features bar while the job featurises in the background, then epochs', async () => {
+    const zip = join(dir, 'noise.zip');
+    writeFileSync(zip, storedZip(audioDataset(4, 2)));
+    expect(await kaleido('dataset', 'upload', zip, '--name', 'noise')).toMatch(/^noise@1: 12 rows/);
+    const text = await kaleido(
+      'train',
+      'noise',
+      '--featurizer',
+      'audio-features',
+      '--epochs',
+      '3',
+      '--no-early-stopping',
+    );
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toMatch(/^job [0-9a-f-]{36}: dataset noise@1 \(audio-features log-mel-stats\)$/);
+    expect(lines.some((l) => /^features \[#+\.*\] \d+\/12$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^epoch \[#{24}\] 3\/3 {2}loss /.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^succeeded: 3 epochs/);
+    await expect(kaleido('train', 'noise', '--featurizer', 'video-features')).rejects.toMatchObject({
+      code: 'ERR_UNAVAILABLE',
+    });
+  }, 60_000);
 
   it('creates a study from YAML, follows it, then shows it and its tracked runs', async () => {
     const spec = join(dir, 'study.yaml');

@@ -382,12 +382,13 @@ function datasetCommand(): Command {
 function parseFeaturizerFlag(value: string): Json {
   if (value === 'tabular') return { type: 'tabular' };
   // Frozen media encoders (lifecycle/datasets/media-features.ts); the server fills in the defaults.
-  if (value === 'image-embedding' || value === 'audio-features') return { type: value };
+  if (value === 'image-embedding' || value === 'audio-features' || value === 'video-features')
+    return { type: value };
   const m = /^hashed-bow(?::(\d+))?(:bigrams)?$/.exec(value);
   if (m === null) {
     throw new KaleidoError(
       'ERR_VALIDATION',
-      '--featurizer must be tabular, image-embedding, audio-features or hashed-bow[:<dimensions>][:bigrams]',
+      '--featurizer must be tabular, image-embedding, audio-features, video-features or hashed-bow[:<dimensions>][:bigrams]',
       {
         details: { field: 'featurizer', value },
       },
@@ -415,7 +416,14 @@ async function watchJob(cmd: Command, id: string): Promise<Json> {
   let maxEpochs = 1;
   let finished = false;
   await follow(cmd, `/v1/training-jobs/${id}/events`, (event, data) => {
-    if (event === 'snapshot') {
+    if (event === 'snapshot' && data['state'] === 'featurizing' && data['featurization']) {
+      // Media features computed in the background before the job is queued.
+      maxEpochs = data['progress']?.maxEpochs ?? 1;
+      const f = data['featurization'];
+      progress.update(`features ${renderProgressBar(f.done, f.total)}`);
+    } else if (event === 'job-featurizing') {
+      progress.update(`features ${renderProgressBar(data['done'], data['total'])}`);
+    } else if (event === 'snapshot') {
       maxEpochs = data['progress']?.maxEpochs ?? 1;
       progress.update(epochLine(data['history']?.at(-1), maxEpochs));
     } else if (event === 'job-epoch') {
@@ -451,7 +459,7 @@ function trainCommand(): Command {
     .option('--version <version>', 'data set version (default: latest)')
     .option(
       '--featurizer <spec>',
-      'tabular | image-embedding | audio-features | hashed-bow[:<dimensions>][:bigrams] (default: by data set)',
+      'tabular | image-embedding | audio-features | video-features | hashed-bow[:<dimensions>][:bigrams] (default: by data set)',
     )
     .addOption(new Option('--model <kind>', 'head kind').choices(['logistic', 'mlp']))
     .option('--hidden <units>', 'hidden layer widths for mlp, comma-separated (e.g. 64 or 64,32)')
@@ -518,7 +526,7 @@ function jobsCommand(): Command {
   jobs
     .command('list')
     .addOption(urlOption())
-    .option('--state <states>', 'comma-separated: queued, running, succeeded, failed, cancelled')
+    .option('--state <states>', 'comma-separated: featurizing, queued, running, succeeded, failed, cancelled')
     .option('--json', 'print JSON')
     .action(async (opts: { state?: string; json?: boolean }, cmd: Command) => {
       const list = (await api(cmd, 'GET', `/v1/training-jobs${query({ state: opts.state })}`))[
@@ -575,6 +583,14 @@ function readSpec(file: string): unknown {
 function printStudy(s: Json): void {
   const c = s['counts'];
   print(`study ${s['name']} (${s['id']}): ${s['state']}${s['stopped'] ? ', stopped' : ''}`);
+  const f = s['featurization'];
+  if (f !== null && f !== undefined) {
+    print(
+      f.finishedAt === null
+        ? `features: ${f.featurizer} ${renderProgressBar(f.done, f.total)} files`
+        : `features: ${f.featurizer}, ${f.total} files in ${fmt((f.finishedAt - f.startedAt) / 1000)} s`,
+    );
+  }
   print(
     `trials ${c.complete + c.pruned + c.fail + c.running}/${s['spec'].nTrials}: ${c.complete} complete, ${c.pruned} pruned, ${c.fail} failed, ${c.running} running  (${s['spec'].metric}, ${s['spec'].direction})`,
   );
@@ -611,6 +627,13 @@ async function watchStudy(cmd: Command, id: string): Promise<Json> {
   let minimize = false;
   const line = (): string => `trials ${renderProgressBar(finished, total)}  best ${fmt(best)}`;
   await follow(cmd, `/v1/studies/${encodeURIComponent(id)}/events`, (event, data) => {
+    if (event === 'study-featurizing' || (event === 'snapshot' && data['state'] === 'featurizing')) {
+      // Media features computed in the background before the first trial.
+      const f = event === 'snapshot' ? data['featurization'] : data;
+      if (event === 'snapshot') total = data['spec'].nTrials;
+      if (f !== null && f !== undefined) progress.update(`features ${renderProgressBar(f.done, f.total)}`);
+      return;
+    }
     if (event === 'snapshot') {
       total = data['spec'].nTrials;
       minimize = data['spec'].direction === 'minimize';
@@ -652,7 +675,7 @@ function studyCommand(): Command {
   study
     .command('list')
     .addOption(urlOption())
-    .option('--state <states>', 'comma-separated: running, completed, failed')
+    .option('--state <states>', 'comma-separated: featurizing, running, completed, failed')
     .option('--json', 'print JSON')
     .action(async (opts: { state?: string; json?: boolean }, cmd: Command) => {
       const list = (await api(cmd, 'GET', `/v1/studies${query({ state: opts.state })}`))['studies'] as Json[];

@@ -12,6 +12,7 @@ import { packageVersion } from '../config/paths.js';
 import { startKaleido } from '../main.js';
 import { benchCommand } from './bench.js';
 import { inferCommand } from './infer.js';
+import { classifyCommand } from './classify.js';
 import { lifecycleCommands } from './lifecycle.js';
 import { modelsCommand } from './models.js';
 // ---- auth options ----
@@ -124,6 +125,7 @@ export function buildCli(): Command {
 
   program.addCommand(modelsCommand());
   program.addCommand(inferCommand());
+  program.addCommand(classifyCommand());
   program.addCommand(benchCommand());
   // ---- auth options ----
   program.addCommand(keysCommand());

@@ -158,6 +158,11 @@ export const ErrorCatalog = {
     false,
     'The resource is in a state that forbids this change (e.g. a deleted experiment or run, a settled model version).',
   ),
+  ERR_NOT_CLASSIFIABLE: entry(
+    Status.FAILED_PRECONDITION,
+    false,
+    'The registered model version records no featuriser that turns raw content into its input (hand-registered, tabular, or trained on features this server no longer computes); send features over OIP instead.',
+  ),
   ERR_INTEGRITY_FAILED: entry(
     Status.FAILED_PRECONDITION,
     false,

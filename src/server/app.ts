@@ -19,6 +19,8 @@ import { registerMlflowRoutes } from './routes/mlflow.js';
 // Lifecycle API (datasets, training jobs, studies): one import block.
 import { registerLifecycleRoutes, type LifecycleApi } from './routes/lifecycle.js';
 import { registerModelCardRoutes, type ModelCardApi } from './routes/model-cards.js';
+import { registerClassifyRoutes } from './routes/classify.js'; // raw content → registered heads
+import type { ClassifyService } from '../lifecycle/classify.js';
 import { registerOipRoutes } from './routes/oip-rest.js';
 import { registerWebUi } from './routes/web-ui.js';
 import { registerEncryptionAdminRoutes, type EncryptionAdmin } from './routes/encryption-admin.js'; // encryption at rest
@@ -61,6 +63,8 @@ export interface AppDeps {
   readonly lifecycleApi?: LifecycleApi;
   /** Model cards and fairness of registered versions under /v1/registry/models/… */
   readonly modelCards?: Omit<ModelCardApi, 'maxJsonDepth'>;
+  /** POST /v1/classify/{model} and /v1/analyze's `classifiers` option (registered heads on raw content). */
+  readonly classify?: ClassifyService;
   // ---- security edge (auth wiring) ----
   /**
    * Authentication, RBAC, rate limits, audit, security headers and CORS (src/server/security).
@@ -190,6 +194,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await registerAnalyzeRoutes(app, {
       analysis: deps.analysis,
       options: { maxJsonDepth: options.maxJsonDepth },
+      ...(deps.classify ? { classify: deps.classify } : {}),
+    });
+  }
+  if (deps.classify) {
+    await registerClassifyRoutes(app, {
+      classify: deps.classify,
+      maxBodyBytes: options.maxBodyBytes,
+      maxJsonDepth: options.maxJsonDepth,
     });
   }
   if (deps.lifecycle) {

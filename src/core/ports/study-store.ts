@@ -12,6 +12,11 @@ import type { StudyJSON } from '../hpo/study.js';
 import type { JsonValue } from '../hpo/types.js';
 
 export const StudyState = {
+  /**
+   * Media features (image, audio, video) of the data set are being computed in the background
+   * (progress in `featurization`); trials start when they are ready. A restart resumes it.
+   */
+  FEATURIZING: 'featurizing',
   /** Trials are being asked, trained and told (or the study waits for running trials to end). */
   RUNNING: 'running',
   /** The search ended and the best trial was evaluated, exported, registered and served. */
@@ -51,6 +56,21 @@ export type FeaturizerSpec =
        */
       readonly type: 'audio-features';
       readonly method: 'log-mel-stats';
+    }
+  | {
+      /**
+       * Frame and audio pooling of a file data set of videos: up to `maxFrames` frames sampled at
+       * `fps` (ffmpeg), embedded by the `model` image encoder and mean-pooled (1280-d), then the
+       * `audio` features of the audio track (log-mel-stats, 116-d; zeros when there is none) and
+       * a has-audio flag (1 or 0): 1397 values.
+       */
+      readonly type: 'video-features';
+      readonly model: 'mobilenet_v2';
+      readonly audio: 'log-mel-stats';
+      /** Frames sampled per second of video, in (0, 10]. */
+      readonly fps: number;
+      /** Most frames per video, 1–64 (the interval widens so that they cover longer videos). */
+      readonly maxFrames: number;
     };
 
 /** A data set version (name = the data set's id). */
@@ -110,9 +130,24 @@ export interface StudyRecord {
   /** What the study produced; filled step by step while it finishes (each step is idempotent). */
   readonly result: Readonly<Record<string, JsonValue>> | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /**
+   * Background featurisation of a media data set (state `featurizing`, then kept as a record of
+   * what it took): files done of total, and whether the matrix came from the cache. Absent for
+   * studies whose features are computed in-line (text, tabular) and for records older than it.
+   */
+  readonly featurization?: StudyFeaturization | null;
   /** Wall-clock milliseconds since the Unix epoch. */
   readonly createdAt: number;
   readonly updatedAt: number;
+  readonly finishedAt: number | null;
+}
+
+export interface StudyFeaturization {
+  /** The featuriser id (encoder, version and sampling parameters), as in the cache key. */
+  readonly featurizer: string;
+  readonly done: number;
+  readonly total: number;
+  readonly startedAt: number;
   readonly finishedAt: number | null;
 }
 

@@ -9,6 +9,11 @@
 import type { EpochMetrics, StopReason, TrainConfig, TrainedHead } from '../train/types.js';
 
 export const TrainingJobState = {
+  /**
+   * The job's media features (image, audio, video) are being computed in the background
+   * (`featurization` holds the progress); it is queued when they are ready. A restart resumes it.
+   */
+  FEATURIZING: 'featurizing',
   QUEUED: 'queued',
   RUNNING: 'running',
   SUCCEEDED: 'succeeded',
@@ -40,8 +45,16 @@ export interface PublishedModel {
 export interface TrainingJobSpec {
   /** Free text for people (e.g. "sentiment head on dataset reviews@3"). */
   readonly description?: string;
-  /** Artifact key of the encoded TrainingData (content-addressed: it never changes). */
+  /**
+   * Artifact key of the encoded TrainingData (content-addressed: it never changes). Empty for a
+   * job created `featurizing`: its key is the record's `dataKey` once the features are ready.
+   */
   readonly dataKey: string;
+  /** What a `featurizing` job featurises: the data set version and featuriser (JSON). */
+  readonly source?: {
+    readonly dataset: { readonly id: string; readonly version: number };
+    readonly featurizer: Readonly<Record<string, unknown>>;
+  };
   readonly config: TrainConfig;
   readonly publish?: PublishTarget;
 }
@@ -75,6 +88,16 @@ export interface TrainingJobRecord {
   readonly checkpointKey: string | null;
   readonly result: TrainingJobResult | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** The data key of a job created `featurizing`, set when its features are ready. */
+  readonly dataKey?: string | null;
+  /** Background featurisation: files done of total (see `FEATURIZING`); absent for other jobs. */
+  readonly featurization?: {
+    readonly featurizer: string;
+    readonly done: number;
+    readonly total: number;
+    readonly startedAt: number;
+    readonly finishedAt: number | null;
+  } | null;
 }
 
 export type TrainingJobPatch = Partial<Omit<TrainingJobRecord, 'id' | 'tenantId' | 'spec' | 'createdAt'>>;

@@ -153,6 +153,11 @@ export interface ModelCardInput {
   readonly signature: ModelSignature | null;
   readonly trainingJobId: string;
   readonly createdAt: number;
+  /**
+   * How to turn raw content into the head's input at serving time (lifecycle/classify.ts
+   * `servingRecord`: featuriser id, modality, input field, tensor names); absent on old cards.
+   */
+  readonly serving?: Readonly<Record<string, JsonValue>>;
 }
 
 const fmt = (x: number | null): string =>
@@ -161,6 +166,8 @@ const fmt = (x: number | null): string =>
 function featurizerText(f: FeaturizerSpec): string {
   if (f.type === 'image-embedding')
     return 'frozen image embeddings: MobileNetV2 (ImageNet backbone, nsfwjs weights) global-average-pooled 1280-d output for the RGB image / 255 resized bilinearly to 224×224 (adapters/image-tfjs/embedder.ts); the classifier head is trained on them, the encoder is not fine-tuned';
+  if (f.type === 'video-features')
+    return `frame and audio pooling of each video (a fixed featuriser, not fine-tuned): up to ${f.maxFrames} frames sampled at ${f.fps} fps by ffmpeg (the interval widens to cover longer videos), scaled to at most 448 px, embedded by MobileNetV2 (ImageNet backbone, nsfwjs weights, global-average-pooled 1280-d, RGB / 255 resized to 224×224) and averaged; then the log-mel-stats of the audio track decoded to 16 kHz mono (116 values, zeros when the video has no audio stream) and a has-audio flag (1 or 0): 1397 values (lifecycle/datasets/media-features.ts)`;
   if (f.type === 'audio-features')
     return 'log-mel-stats audio features (a fixed signal-processing embedding, not learned): audio decoded to 16 kHz mono, 25 ms Hann frames every 10 ms, mean and standard deviation over frames of 40 log-mel energies, 13 MFCCs, spectral centroid, roll-off, flatness, zero-crossing rate and RMS level, 116 values (core/train/log-mel.ts)';
   return f.type === 'tabular'
@@ -178,7 +185,7 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
   const limitations = [
     `Trained on ${dataset.rows} rows of data set ${dataset.id}@${dataset.version}; behaviour on text or data unlike it is unmeasured.`,
     `Scores are from ${ev.rows} ${ev.split} rows of the same data set; they are not a guarantee on production traffic.`,
-    'Clients must featurise inputs exactly as described above; other features give meaningless probabilities.',
+    `Clients must featurise inputs exactly as described above${input.featurizer.type === 'tabular' ? '' : ' (or send the raw content to POST /v1/classify/{model}, which does)'}; other features give meaningless probabilities.`,
     ...(fairnessReports.length === 0 && fairnessErrors.length === 0
       ? [
           'No fairness or slice analysis was run for this version: the data set declares no sensitive attribute.',
@@ -283,6 +290,7 @@ export function modelCard(input: ModelCardInput): Record<string, JsonValue> {
           ...(fairnessErrors.length === 0 ? {} : { fairnessErrors: fairnessErrors as unknown as JsonValue }),
         }),
     ...(input.signature === null ? {} : { signature: input.signature as unknown as JsonValue }),
+    ...(input.serving === undefined ? {} : { serving: input.serving as JsonValue }),
     limitations,
     markdown: lines.join('\n'),
   };

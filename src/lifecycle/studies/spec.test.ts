@@ -111,6 +111,27 @@ describe('distributions and featurizers', () => {
     expect(() => parseFeaturizer({ type: 'hashed-bow', dimensions: 1 })).toThrow(/dimensions/);
     expect(() => parseFeaturizer({ type: 'bert' })).toThrow(/featurizer.type/);
   });
+
+  it('parses video-features with its sampling defaults and bounds', () => {
+    expect(parseFeaturizer({ type: 'video-features' })).toEqual({
+      type: 'video-features',
+      model: 'mobilenet_v2',
+      audio: 'log-mel-stats',
+      fps: 2,
+      maxFrames: 8,
+    });
+    expect(parseFeaturizer({ type: 'video-features', fps: 0.5, maxFrames: 64 })).toMatchObject({
+      fps: 0.5,
+      maxFrames: 64,
+    });
+    expect(() => parseFeaturizer({ type: 'video-features', fps: 0 })).toThrow(/featurizer\.fps/);
+    expect(() => parseFeaturizer({ type: 'video-features', fps: 11 })).toThrow(/featurizer\.fps/);
+    expect(() => parseFeaturizer({ type: 'video-features', maxFrames: 65 })).toThrow(/maxFrames/);
+    expect(() => parseFeaturizer({ type: 'video-features', maxFrames: 2.5 })).toThrow(/maxFrames/);
+    expect(() => parseFeaturizer({ type: 'video-features', model: 'resnet' })).toThrow(/featurizer\.model/);
+    expect(() => parseFeaturizer({ type: 'video-features', audio: 'mfcc' })).toThrow(/featurizer\.audio/);
+    expect(() => parseFeaturizer({ type: 'video-features', frames: 3 })).toThrow(/frames/);
+  });
 });
 
 const fullSpec = (over: Partial<StudySpec> = {}): StudySpec => ({

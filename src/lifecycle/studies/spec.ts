@@ -30,6 +30,12 @@ import type { Trial } from '../../core/hpo/study.js';
 import type { JsonValue } from '../../core/hpo/types.js';
 import type { FeaturizerSpec, StudySpec } from '../../core/ports/study-store.js';
 import { HeadKind, resolveTrainConfig, type TrainConfig } from '../../core/train/types.js';
+import {
+  VIDEO_FEATURES_DEFAULT_FPS,
+  VIDEO_FEATURES_DEFAULT_MAX_FRAMES,
+  VIDEO_FEATURES_MAX_FPS,
+  VIDEO_FEATURES_MAX_FRAMES,
+} from '../datasets/media-features.js';
 import { aliasName } from '../registry.js';
 
 export const SEARCHABLE_PARAMS = ['model', 'lr', 'hidden', 'hidden2', 'l2', 'batchSize', 'epochs'] as const;
@@ -171,7 +177,7 @@ export function parseFeaturizer(raw: unknown, field = 'featurizer'): FeaturizerS
   if (!isObject(raw))
     throw invalid(
       field,
-      "must be {type: 'hashed-bow', dimensions}, {type: 'tabular'}, {type: 'image-embedding'} or {type: 'audio-features'}",
+      "must be {type: 'hashed-bow', dimensions}, {type: 'tabular'}, {type: 'image-embedding'}, {type: 'audio-features'} or {type: 'video-features'}",
     );
   if (raw['type'] === 'image-embedding') {
     checkKeys(field, raw, ['type', 'model']);
@@ -184,6 +190,30 @@ export function parseFeaturizer(raw: unknown, field = 'featurizer'): FeaturizerS
     const method = raw['method'] ?? 'log-mel-stats';
     if (method !== 'log-mel-stats') throw invalid(`${field}.method`, "must be 'log-mel-stats'", method);
     return { type: 'audio-features', method };
+  }
+  if (raw['type'] === 'video-features') {
+    checkKeys(field, raw, ['type', 'model', 'audio', 'fps', 'maxFrames']);
+    const model = raw['model'] ?? 'mobilenet_v2';
+    if (model !== 'mobilenet_v2') throw invalid(`${field}.model`, "must be 'mobilenet_v2'", model);
+    const audio = raw['audio'] ?? 'log-mel-stats';
+    if (audio !== 'log-mel-stats') throw invalid(`${field}.audio`, "must be 'log-mel-stats'", audio);
+    const fps = raw['fps'] ?? VIDEO_FEATURES_DEFAULT_FPS;
+    if (typeof fps !== 'number' || !(fps > 0 && fps <= VIDEO_FEATURES_MAX_FPS)) {
+      throw invalid(`${field}.fps`, `must be a number in (0, ${VIDEO_FEATURES_MAX_FPS}]`, fps);
+    }
+    const maxFrames = raw['maxFrames'] ?? VIDEO_FEATURES_DEFAULT_MAX_FRAMES;
+    if (
+      !Number.isSafeInteger(maxFrames) ||
+      (maxFrames as number) < 1 ||
+      (maxFrames as number) > VIDEO_FEATURES_MAX_FRAMES
+    ) {
+      throw invalid(
+        `${field}.maxFrames`,
+        `must be an integer in [1, ${VIDEO_FEATURES_MAX_FRAMES}]`,
+        maxFrames,
+      );
+    }
+    return { type: 'video-features', model, audio, fps, maxFrames: maxFrames as number };
   }
   if (raw['type'] === 'tabular') {
     checkKeys(field, raw, ['type']);
@@ -205,7 +235,7 @@ export function parseFeaturizer(raw: unknown, field = 'featurizer'): FeaturizerS
   }
   throw invalid(
     `${field}.type`,
-    "must be 'hashed-bow', 'tabular', 'image-embedding' or 'audio-features'",
+    "must be 'hashed-bow', 'tabular', 'image-embedding', 'audio-features' or 'video-features'",
     raw['type'],
   );
 }

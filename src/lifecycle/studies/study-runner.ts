@@ -22,6 +22,13 @@
  *
  * Every change to one study runs on that study's own promise chain, so events (epochs, job ends,
  * API calls) never interleave half-way.
+ *
+ * Media featurisers (image, audio, video) are not computed inside `create`: the study is stored at
+ * once in state `featurizing` after the cheap checks (data set, version, featuriser, split), the
+ * feature matrix is computed in the background with its progress (files done of total) written to
+ * the record, and the first trials are asked when it is ready. A failure fails the study with its
+ * error code; a restart resumes the featurisation (finished chunks are cached by MediaFeatures);
+ * `stop` during it cancels the study (no trial ran); `close` interrupts it, to be resumed.
  */
 import { randomUUID } from 'node:crypto';
 import { KaleidoError, isKaleidoError } from '../../core/errors.js';
@@ -35,6 +42,7 @@ import type { ModelSignature } from '../../core/ports/registry-store.js';
 import {
   StudyState,
   isFinishedStudyState,
+  type StudyFeaturization,
   type StudyRecord,
   type StudySpec,
   type StudyStore,
@@ -54,11 +62,25 @@ import type { TrainingJobEvent, TrainingJobs } from '../training/training-jobs.j
 import { evaluateHead, evaluationMetrics, modelCard, type EvaluationReport } from './evaluation.js';
 import { fairnessMetrics, fairnessOfHead, fairnessTags, type FairnessRecord } from '../fairness.js';
 import { checkTrialConfigs, parseStudySpec, suggestTrialParams, trialConfig } from './spec.js';
-import type { MediaFeatures } from '../datasets/media-features.js';
-import { loadTrainingSet, type TrainingSet } from './training-set.js';
+import { isMediaFeaturizer, type MediaFeatures } from '../datasets/media-features.js';
+import { FEATURIZER_TAG, servingRecord } from '../classify.js';
+import {
+  featurizeTrainingSet,
+  featurizesInBackground,
+  loadTrainingSet,
+  resolveTrainingSet,
+  type TrainingSet,
+} from './training-set.js';
 
 export type StudyEvent =
   | { readonly type: 'study-created'; readonly studyId: string; readonly name: string }
+  | {
+      /** Background featurisation progress (files done of total); `done === total` when ready. */
+      readonly type: 'study-featurizing';
+      readonly studyId: string;
+      readonly done: number;
+      readonly total: number;
+    }
   | {
       readonly type: 'trial-started';
       readonly studyId: string;
@@ -136,6 +158,8 @@ export interface StudyView {
   readonly runId: string | null;
   readonly result: Readonly<Record<string, JsonValue>> | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** Background featurisation of media features: progress while `featurizing`, then what it took. */
+  readonly featurization: StudyFeaturization | null;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly finishedAt: number | null;
@@ -150,6 +174,9 @@ interface Active {
   /** Featurised data, loaded once per process (lazily: a resumed study may need it only to finish). */
   set: Promise<TrainingSet> | undefined;
   chain: Promise<void>;
+  /** Aborts a background featurisation (by `stop`, or by `close` to resume it after a restart). */
+  readonly abort: { aborted: boolean };
+  stopRequested: boolean;
 }
 
 /** The fairness step's result (study `result.fairness`). */
@@ -247,8 +274,8 @@ export class StudyRunner {
         details: { name: input.name },
       });
     }
-    // Loading the data now checks the data set, its version and the featuriser before anything is stored.
-    const set = await loadTrainingSet(
+    // The data set, its version and the featuriser are checked before anything is stored.
+    const resolved = await resolveTrainingSet(
       this.datasets.forTenant(tenantId),
       input.dataset,
       input.featurizer,
@@ -256,18 +283,21 @@ export class StudyRunner {
     );
     const spec: StudySpec = {
       ...input,
-      dataset: { id: set.version.name, version: set.version.version },
-      featurizer: set.featurizer,
+      dataset: { id: resolved.version.name, version: resolved.version.version },
+      featurizer: resolved.featurizer,
     };
     checkTrialConfigs(spec);
     const base = trialConfig(spec, {});
-    if (set.data.validation === undefined && base.earlyStopping === null) {
+    if (resolved.split.validation.length === 0 && base.earlyStopping === null) {
       throw new KaleidoError(
         'ERR_VALIDATION',
-        `data set ${set.version.name}@${set.version.version} has no validation rows and early stopping is off, so no trial could report ${spec.metric}`,
+        `data set ${resolved.version.name}@${resolved.version.version} has no validation rows and early stopping is off, so no trial could report ${spec.metric}`,
         { details: { field: 'training.earlyStopping' } },
       );
     }
+    // Text and tabular features are computed here (milliseconds); media features in the background.
+    const background = featurizesInBackground(spec.featurizer);
+    const set = background ? undefined : await featurizeTrainingSet(resolved);
     const study = new Study({
       name: spec.name,
       direction: spec.direction,
@@ -281,21 +311,38 @@ export class StudyRunner {
       id,
       tenantId,
       name: spec.name,
-      state: StudyState.RUNNING,
+      state: background ? StudyState.FEATURIZING : StudyState.RUNNING,
       spec,
       study: study.toJSON(),
       runId,
       result: null,
       error: null,
+      featurization: background
+        ? {
+            featurizer: this.featurizerIdOf(spec),
+            done: 0,
+            total: resolved.rows.length,
+            startedAt: now,
+            finishedAt: null,
+          }
+        : null,
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
     };
     await this.store.insert(record);
-    const active: Active = { record, study, spec, set: Promise.resolve(set), chain: Promise.resolve() };
+    const active: Active = {
+      record,
+      study,
+      spec,
+      set: set === undefined ? undefined : Promise.resolve(set),
+      chain: Promise.resolve(),
+      abort: { aborted: false },
+      stopRequested: false,
+    };
     this.active.set(id, active);
     this.emit({ type: 'study-created', studyId: id, name: spec.name });
-    this.enqueue(active, () => this.schedule(active));
+    this.enqueue(active, () => (background ? this.featurize(active) : this.schedule(active)));
     return this.view(record, true);
   }
 
@@ -320,6 +367,14 @@ export class StudyRunner {
       throw new KaleidoError('ERR_INVALID_STATE', `study ${record.name} is ${record.state}`, {
         details: { id: record.id, state: record.state },
       });
+    }
+    if (active.record.state === StudyState.FEATURIZING) {
+      // Not on the chain (the featurisation holds it): it stops at its next chunk and the study
+      // fails with ERR_CANCELLED, since no trial ran.
+      active.stopRequested = true;
+      active.abort.aborted = true;
+      active.study.stop();
+      return this.view(active.record, true);
     }
     await this.run(active, async () => {
       active.study.stop();
@@ -369,11 +424,21 @@ export class StudyRunner {
   async recover(): Promise<number> {
     this.checkOpen();
     const resumed: Active[] = [];
-    for (const record of await this.store.list({ states: [StudyState.RUNNING] })) {
+    for (const record of await this.store.list({
+      states: [StudyState.RUNNING, StudyState.FEATURIZING],
+    })) {
       if (this.active.has(record.id)) continue;
       try {
         const study = Study.fromJSON(record.study);
-        const active: Active = { record, study, spec: record.spec, set: undefined, chain: Promise.resolve() };
+        const active: Active = {
+          record,
+          study,
+          spec: record.spec,
+          set: undefined,
+          chain: Promise.resolve(),
+          abort: { aborted: false },
+          stopRequested: false,
+        };
         this.active.set(record.id, active);
         resumed.push(active);
       } catch (e) {
@@ -388,7 +453,12 @@ export class StudyRunner {
     // Re-attach before the jobs resume, so no epoch they report is missed.
     await Promise.all(resumed.map((a) => this.run(a, () => this.reattach(a)).catch(() => undefined)));
     await this.jobs.recover();
-    for (const a of resumed) this.enqueue(a, () => this.schedule(a));
+    for (const a of resumed) {
+      // A study interrupted while featurising continues it (finished chunks come from the cache).
+      this.enqueue(a, () =>
+        a.record.state === StudyState.FEATURIZING ? this.featurize(a) : this.schedule(a),
+      );
+    }
     return resumed.length;
   }
 
@@ -399,6 +469,8 @@ export class StudyRunner {
   async close(): Promise<void> {
     this.closed = true;
     this.unsubscribe();
+    // Background featurisations stop at their next chunk; recover() resumes them.
+    for (const a of this.active.values()) a.abort.aborted = true;
     await Promise.all([...this.active.values()].map((a) => a.chain));
   }
 
@@ -455,6 +527,7 @@ export class StudyRunner {
       runId: record.runId,
       result: record.result,
       error: record.error,
+      featurization: record.featurization ?? null,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       finishedAt: record.finishedAt,
@@ -507,6 +580,90 @@ export class StudyRunner {
       this.options.mediaFeatures,
     );
     return active.set;
+  }
+
+  private featurizerIdOf(spec: StudySpec): string {
+    const media = this.options.mediaFeatures;
+    return media !== undefined && isMediaFeaturizer(spec.featurizer)
+      ? media.featurizerId(spec.featurizer)
+      : spec.featurizer.type;
+  }
+
+  /**
+   * The background featurisation of a `featurizing` study: computes (or reads) the feature matrix
+   * with its progress written to the record, then starts the trials.
+   */
+  private async featurize(active: Active): Promise<void> {
+    if (this.closed || this.active.get(active.record.id) !== active) return;
+    if (active.record.state !== StudyState.FEATURIZING) return;
+    const id = active.record.id;
+    const started = active.record.featurization ?? null;
+    const base = {
+      featurizer: started?.featurizer ?? this.featurizerIdOf(active.spec),
+      startedAt: started?.startedAt ?? this.now(),
+      finishedAt: null,
+    };
+    // Progress writes are serialised and never block the featurisation.
+    let writes: Promise<void> = Promise.resolve();
+    let last = -1;
+    const progress = (done: number, total: number): void => {
+      if (done === last) return;
+      last = done;
+      this.emit({ type: 'study-featurizing', studyId: id, done, total });
+      writes = writes
+        .then(async () => {
+          if (this.active.get(id) !== active || active.record.state !== StudyState.FEATURIZING) return;
+          active.record = await this.store.update(
+            id,
+            { featurization: { ...base, done, total }, updatedAt: this.now() },
+            StudyState.FEATURIZING,
+          );
+        })
+        .catch((e: unknown) => this.options.onError?.(e, { studyId: id, action: 'featurization progress' }));
+    };
+    let set: TrainingSet;
+    let total = 0;
+    try {
+      const resolved = await resolveTrainingSet(
+        this.datasets.forTenant(this.tenantOf(active)),
+        active.spec.dataset,
+        active.spec.featurizer,
+        this.options.mediaFeatures,
+      );
+      total = resolved.rows.length;
+      set = await featurizeTrainingSet(resolved, this.options.mediaFeatures, {
+        signal: active.abort,
+        onProgress: progress,
+      });
+    } catch (e) {
+      await writes;
+      if (active.stopRequested && isKaleidoError(e) && e.code === 'ERR_CANCELLED') {
+        throw new KaleidoError(
+          'ERR_CANCELLED',
+          `study ${active.spec.name} was stopped while its features were computed; no trial ran`,
+          { details: { id } },
+        );
+      }
+      // Closing: left `featurizing`, recover() resumes it.
+      if (this.closed) return;
+      throw e;
+    }
+    await writes;
+    if (active.stopRequested) {
+      throw new KaleidoError(
+        'ERR_CANCELLED',
+        `study ${active.spec.name} was stopped while its features were computed; no trial ran`,
+        { details: { id } },
+      );
+    }
+    if (this.closed) return; // resumed (from the cache) by recover()
+    active.set = Promise.resolve(set);
+    await this.persist(active, {
+      state: StudyState.RUNNING,
+      featurization: { ...base, done: total, total, finishedAt: this.now() },
+    });
+    this.emit({ type: 'study-featurizing', studyId: id, done: total, total });
+    await this.schedule(active);
   }
 
   /** Asks and starts trials up to the concurrency; finishes the study when nothing is left to run. */
@@ -906,6 +1063,14 @@ export class StudyRunner {
       signature,
       trainingJobId: strAttr(best, JOB_ATTR) ?? '',
       createdAt: this.now(),
+      // What POST /v1/classify needs to featurise raw content for this version (lifecycle/classify.ts).
+      serving: servingRecord({
+        featurizer: spec.featurizer,
+        schema: set.version.schema,
+        ...(this.options.mediaFeatures === undefined ? {} : { media: this.options.mediaFeatures }),
+        ...(signature?.inputs[0] === undefined ? {} : { inputName: signature.inputs[0].name }),
+        ...(signature?.outputs[0] === undefined ? {} : { outputName: signature.outputs[0].name }),
+      }) as unknown as Record<string, JsonValue>,
     });
     const runId = strAttr(best, RUN_ATTR);
     const version = await registry.createModelVersion({
@@ -925,6 +1090,7 @@ export class StudyRunner {
         { key: 'kaleido.study', value: spec.name },
         { key: 'kaleido.study.trial', value: String(best.number) },
         { key: 'kaleido.dataset.version', value: `${spec.dataset.id}@${spec.dataset.version}` },
+        { key: FEATURIZER_TAG, value: spec.featurizer.type },
         ...(fairness.reports.length === 0 ? [] : fairnessTags(fairness.reports)),
       ],
     });

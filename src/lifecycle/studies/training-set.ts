@@ -5,7 +5,13 @@
  * `kaleido train` use it), so jobs and study trials featurise the same way.
  */
 import { KaleidoError } from '../../core/errors.js';
-import type { DatasetSchema, DatasetStore, DatasetVersion } from '../../core/ports/dataset-store.js';
+import type {
+  DatasetRow,
+  DatasetSchema,
+  DatasetSplitIndices,
+  DatasetStore,
+  DatasetVersion,
+} from '../../core/ports/dataset-store.js';
 import type { FeaturizerSpec } from '../../core/ports/study-store.js';
 import type { PublishTarget, TrainingJobRecord } from '../../core/ports/training-jobs.js';
 import type { LabelledFeatures, TrainConfig, TrainingData } from '../../core/train/types.js';
@@ -15,8 +21,9 @@ import {
   trainingDataFromDataset,
   type Featurizer,
 } from '../datasets/features.js';
-import { isMediaFeaturizer, type MediaFeatures } from '../datasets/media-features.js';
-import type { TrainingJobs } from '../training/training-jobs.js';
+import { isMediaFeaturizer, type ForVersionOptions, type MediaFeatures } from '../datasets/media-features.js';
+import type { PrepareTrainingData, TrainingJobs } from '../training/training-jobs.js';
+import { SYSTEM_TENANT } from '../../core/security/principal.js';
 import { NAME, parseFeaturizer, parseTraining } from './spec.js';
 
 export interface TrainingSet {
@@ -54,7 +61,64 @@ const featurizerLabel = (spec: FeaturizerSpec): string =>
       ? `image-embedding ${spec.model}`
       : spec.type === 'audio-features'
         ? `audio-features ${spec.method}`
-        : spec.type;
+        : spec.type === 'video-features'
+          ? `video-features ${spec.model}+${spec.audio} ${spec.fps} fps ≤${spec.maxFrames} frames`
+          : spec.type;
+
+/**
+ * A data set version and featuriser checked and resolved, its rows and split read, but nothing
+ * featurised yet: what a study checks before it is stored (media features are then computed in
+ * the background).
+ */
+export interface ResolvedTrainingSet {
+  readonly version: DatasetVersion;
+  readonly featurizer: FeaturizerSpec;
+  readonly rows: readonly DatasetRow[];
+  readonly split: DatasetSplitIndices;
+}
+
+/** Resolves the version (the latest when `version` is omitted) and checks the featuriser on it. */
+export async function resolveTrainingSet(
+  datasets: DatasetStore,
+  ref: { readonly id: string; readonly version?: number },
+  featurizer?: FeaturizerSpec,
+  media?: MediaFeatures,
+): Promise<ResolvedTrainingSet> {
+  const version = await datasets.get(ref.id, ref.version);
+  const spec = featurizer ?? defaultFeaturizer(version.schema);
+  if (isMediaFeaturizer(spec)) {
+    if (media === undefined || !media.supports(spec)) featurizerOf(spec); // throws ERR_UNAVAILABLE
+    (media as MediaFeatures).checkVersion(version, spec);
+  }
+  const [rows, split] = await Promise.all([
+    datasets.rows(version.name, version.version),
+    datasets.splitIndices(version.name, version.version),
+  ]);
+  return { version, featurizer: spec, rows, split };
+}
+
+/** Whether the featuriser is computed in the background (media) rather than in-line. */
+export const featurizesInBackground = (spec: FeaturizerSpec): boolean => isMediaFeaturizer(spec);
+
+/** Featurises a resolved set: media features from the cache or computed (with progress), others in-line. */
+export async function featurizeTrainingSet(
+  resolved: ResolvedTrainingSet,
+  media?: MediaFeatures,
+  options: ForVersionOptions = {},
+): Promise<TrainingSet> {
+  const { version, featurizer: spec, rows, split } = resolved;
+  let featurize: Featurizer;
+  if (isMediaFeaturizer(spec)) {
+    if (media === undefined || !media.supports(spec)) featurizerOf(spec); // throws ERR_UNAVAILABLE
+    // Computed once per data set version and featuriser, then read from the artifact cache.
+    const matrix = await (media as MediaFeatures).forVersion(version, rows, spec, options);
+    featurize = () => ({ x: matrix.x, dim: matrix.dim });
+  } else {
+    featurize = featurizerOf(spec);
+  }
+  const { data, test } = trainingDataFromDataset(rows, version.schema, version.classes, split, featurize);
+  return { version, featurizer: spec, data, test };
+}
 
 /** Loads and featurises a data set version (the latest when `version` is omitted). */
 export async function loadTrainingSet(
@@ -62,24 +126,9 @@ export async function loadTrainingSet(
   ref: { readonly id: string; readonly version?: number },
   featurizer?: FeaturizerSpec,
   media?: MediaFeatures,
+  options: ForVersionOptions = {},
 ): Promise<TrainingSet> {
-  const version = await datasets.get(ref.id, ref.version);
-  const spec = featurizer ?? defaultFeaturizer(version.schema);
-  const [rows, split] = await Promise.all([
-    datasets.rows(version.name, version.version),
-    datasets.splitIndices(version.name, version.version),
-  ]);
-  let featurize: Featurizer;
-  if (isMediaFeaturizer(spec)) {
-    if (media === undefined || !media.supports(spec)) featurizerOf(spec); // throws ERR_UNAVAILABLE
-    // Computed once per data set version and featuriser, then read from the artifact cache.
-    const matrix = await (media as MediaFeatures).forVersion(version, rows, spec);
-    featurize = () => ({ x: matrix.x, dim: matrix.dim });
-  } else {
-    featurize = featurizerOf(spec);
-  }
-  const { data, test } = trainingDataFromDataset(rows, version.schema, version.classes, split, featurize);
-  return { version, featurizer: spec, data, test };
+  return featurizeTrainingSet(await resolveTrainingSet(datasets, ref, featurizer, media), media, options);
 }
 
 /** `POST /v1/training-jobs`: train one head on a data set version. */
@@ -147,12 +196,33 @@ export function parseDatasetJobRequest(raw: unknown): DatasetJobRequest {
   };
 }
 
-/** Featurises the data set version and queues a training job on it. */
+/**
+ * Featurises the data set version and queues a training job on it. Media featurisers are checked
+ * here and computed in the background: the job is returned at once in state `featurizing`
+ * (TrainingJobs.submitFeaturizing, with `datasetJobPreparer` as its hook).
+ */
 export async function submitDatasetJob(
   deps: { readonly datasets: DatasetStore; readonly jobs: TrainingJobs; readonly media?: MediaFeatures },
   request: DatasetJobRequest,
 ): Promise<TrainingJobRecord> {
-  const set = await loadTrainingSet(deps.datasets, request.dataset, request.featurizer, deps.media);
+  const resolved = await resolveTrainingSet(deps.datasets, request.dataset, request.featurizer, deps.media);
+  if (isMediaFeaturizer(resolved.featurizer)) {
+    const v = resolved.version;
+    return deps.jobs.submitFeaturizing({
+      source: {
+        dataset: { id: v.name, version: v.version },
+        featurizer: resolved.featurizer as unknown as Record<string, unknown>,
+      },
+      featurizer: (deps.media as MediaFeatures).featurizerId(resolved.featurizer),
+      total: resolved.rows.length,
+      config: { standardize: true, ...request.config },
+      ...(request.publish === undefined ? {} : { publish: request.publish }),
+      description:
+        request.description ?? `dataset ${v.name}@${v.version} (${featurizerLabel(resolved.featurizer)})`,
+      tenantId: deps.datasets.tenantId,
+    });
+  }
+  const set = await featurizeTrainingSet(resolved, deps.media);
   const featurizer = featurizerLabel(set.featurizer);
   return deps.jobs.submit({
     data: set.data,
@@ -163,4 +233,27 @@ export async function submitDatasetJob(
     // The job belongs to the data set's tenant (the store is that tenant's view).
     tenantId: deps.datasets.tenantId,
   });
+}
+
+/**
+ * The TrainingJobs `prepare` hook: the data of a job submitted `featurizing` by submitDatasetJob,
+ * from its recorded source (data set version and featuriser), with progress and cancellation.
+ */
+export function datasetJobPreparer(datasets: DatasetStore, media?: MediaFeatures): PrepareTrainingData {
+  return async (job, options) => {
+    const source = job.spec.source;
+    if (source === undefined) {
+      throw new KaleidoError('ERR_INTERNAL', `training job ${job.id} has no data source to featurise`, {
+        details: { id: job.id },
+      });
+    }
+    const set = await loadTrainingSet(
+      datasets.forTenant(job.tenantId ?? SYSTEM_TENANT),
+      source.dataset,
+      parseFeaturizer(source.featurizer),
+      media,
+      options,
+    );
+    return set.data;
+  };
 }

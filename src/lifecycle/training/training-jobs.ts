@@ -13,6 +13,10 @@
  *   the final weights equal those of an uninterrupted run.
  * - Data: the caller's TrainingData is stored content-addressed (training/data/sha256/<hex>), so a
  *   job record stays small and a resumed job reads exactly the same bytes.
+ * - Media features in the background (`submitFeaturizing`): a job on an image/audio/video data
+ *   set is stored at once in state `featurizing`; the `prepare` hook computes its TrainingData
+ *   (cached per data set version and chunk by MediaFeatures) with progress in `featurization`, then
+ *   the job is queued. Cancel aborts it; close() interrupts it and recover() resumes it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
@@ -27,6 +31,7 @@ import {
   type PublishTarget,
   type TrainingJobRecord,
   type TrainingJobResult,
+  type TrainingJobSpec,
   type TrainingJobStore,
 } from '../../core/ports/training-jobs.js';
 import { decodeHead, encodeTrainingData } from '../../core/train/codec.js';
@@ -42,6 +47,13 @@ import { startTrainingWorker } from './worker-entry.js';
 
 export type TrainingJobEvent =
   | { readonly type: 'job-queued'; readonly jobId: string }
+  | {
+      /** Background featurisation progress of a `featurizing` job (files done of total). */
+      readonly type: 'job-featurizing';
+      readonly jobId: string;
+      readonly done: number;
+      readonly total: number;
+    }
   | {
       readonly type: 'job-started';
       readonly jobId: string;
@@ -77,7 +89,26 @@ export interface SubmitTrainingJob {
   readonly tenantId?: string;
 }
 
+/** A job whose TrainingData is computed in the background (see the module comment). */
+export interface SubmitFeaturizingJob extends Omit<SubmitTrainingJob, 'data'> {
+  readonly source: NonNullable<TrainingJobSpec['source']>;
+  /** The featuriser id (as in the feature cache key) and the number of files, for progress. */
+  readonly featurizer: string;
+  readonly total: number;
+}
+
+/** Computes a featurising job's TrainingData (wired to the data set store and MediaFeatures). */
+export type PrepareTrainingData = (
+  job: TrainingJobRecord,
+  options: {
+    readonly onProgress: (done: number, total: number) => void;
+    readonly signal: { readonly aborted: boolean };
+  },
+) => Promise<TrainingData>;
+
 export interface TrainingJobsOptions {
+  /** Computes the data of jobs submitted with `submitFeaturizing`; without it they are refused. */
+  readonly prepare?: PrepareTrainingData;
   readonly store: TrainingJobStore;
   readonly artifacts: ArtifactStore;
   readonly publisher?: HeadPublisher;
@@ -110,6 +141,7 @@ export class TrainingJobs {
   private readonly store: TrainingJobStore;
   private readonly artifacts: ArtifactStore;
   private readonly publisher: HeadPublisher | undefined;
+  private readonly prepareData: PrepareTrainingData | undefined;
   private readonly maxConcurrent: number;
   private readonly maxAttempts: number;
   private readonly now: () => number;
@@ -117,6 +149,8 @@ export class TrainingJobs {
   private readonly createWorker: (data: TrainingWorkerData) => Worker;
   private readonly running = new Map<string, Running>();
   private readonly starting = new Set<string>();
+  /** Featurising jobs of this process: their abort signal and background task. */
+  private readonly preparing = new Map<string, { signal: { aborted: boolean }; task: Promise<void> }>();
   private readonly listeners = new Set<(e: TrainingJobEvent) => void>();
   private readonly waiters = new Map<string, Array<(job: TrainingJobRecord) => void>>();
   private pumping: Promise<void> = Promise.resolve();
@@ -126,6 +160,7 @@ export class TrainingJobs {
     this.store = options.store;
     this.artifacts = options.artifacts;
     this.publisher = options.publisher;
+    this.prepareData = options.prepare;
     this.maxConcurrent = options.maxConcurrent ?? 1;
     this.maxAttempts = options.maxAttempts ?? 3;
     if (!Number.isSafeInteger(this.maxConcurrent) || this.maxConcurrent < 1) {
@@ -207,6 +242,125 @@ export class TrainingJobs {
     return this.store.list(filter);
   }
 
+  /**
+   * Stores a job in state `featurizing` at once and computes its data in the background (the
+   * `prepare` hook); it is queued when the data is ready, or fails with the featurisation's error.
+   */
+  async submitFeaturizing(request: SubmitFeaturizingJob): Promise<TrainingJobRecord> {
+    this.checkOpen();
+    if (this.prepareData === undefined) {
+      throw new KaleidoError('ERR_UNAVAILABLE', 'background featurisation is not configured', {
+        details: { field: 'featurizer' },
+      });
+    }
+    const config = resolveTrainConfig(request.config);
+    if (request.publish !== undefined && this.publisher === undefined) {
+      throw new KaleidoError('ERR_BAD_CONFIG', 'publishing needs a model publisher; none is configured', {
+        details: { field: 'publish' },
+      });
+    }
+    const tenantId = request.tenantId ?? SYSTEM_TENANT;
+    const publish =
+      request.publish === undefined
+        ? undefined
+        : { ...request.publish, modelName: servingModelName(tenantId, request.publish.modelName) };
+    const now = this.now();
+    const job: TrainingJobRecord = {
+      id: this.newId(),
+      tenantId,
+      state: TrainingJobState.FEATURIZING,
+      spec: {
+        dataKey: '',
+        source: request.source,
+        config,
+        ...(publish === undefined ? {} : { publish }),
+        ...(request.description === undefined ? {} : { description: request.description }),
+      },
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      attempts: 0,
+      history: [],
+      checkpointKey: null,
+      result: null,
+      error: null,
+      dataKey: null,
+      featurization: {
+        featurizer: request.featurizer,
+        done: 0,
+        total: request.total,
+        startedAt: now,
+        finishedAt: null,
+      },
+    };
+    await this.store.insert(job);
+    this.featurize(job);
+    return job;
+  }
+
+  /** The background featurisation of a `featurizing` job (see submitFeaturizing). */
+  private featurize(job: TrainingJobRecord): void {
+    const prepare = this.prepareData;
+    if (prepare === undefined || this.preparing.has(job.id)) return;
+    const signal = { aborted: false };
+    const id = job.id;
+    const base = job.featurization ?? {
+      featurizer: 'unknown',
+      done: 0,
+      total: 0,
+      startedAt: this.now(),
+      finishedAt: null,
+    };
+    let writes: Promise<unknown> = Promise.resolve();
+    let last = -1;
+    const onProgress = (done: number, total: number): void => {
+      if (done === last) return;
+      last = done;
+      this.emit({ type: 'job-featurizing', jobId: id, done, total });
+      writes = writes
+        .then(() =>
+          this.store.update(
+            id,
+            { featurization: { ...base, done, total, finishedAt: null } },
+            TrainingJobState.FEATURIZING,
+          ),
+        )
+        .catch(() => undefined); // cancelled meanwhile: the state check refused the write
+    };
+    const task = (async () => {
+      try {
+        const data = await prepare(job, { onProgress, signal });
+        await writes;
+        if (this.closed || signal.aborted) return;
+        const dataKey = await this.storeData(data);
+        await this.store.update(
+          id,
+          {
+            state: TrainingJobState.QUEUED,
+            dataKey,
+            featurization: { ...base, done: base.total, finishedAt: this.now() },
+          },
+          TrainingJobState.FEATURIZING,
+        );
+        this.emit({ type: 'job-queued', jobId: id });
+        this.pump();
+      } catch (e) {
+        await writes;
+        // Closing: left `featurizing` for recover(); cancelled: cancel() recorded it.
+        if (this.closed || signal.aborted) return;
+        await this.failJob(id, e).catch(() => undefined);
+      }
+    })().finally(() => this.preparing.delete(id));
+    this.preparing.set(id, { signal, task });
+  }
+
+  private async storeData(data: TrainingData): Promise<string> {
+    const bytes = encodeTrainingData(data);
+    const key = dataKey(createHash('sha256').update(bytes).digest('hex'));
+    if ((await this.artifacts.stat(key)) === undefined) await this.artifacts.put(key, bytes);
+    return key;
+  }
+
   /** Resolves with the record once the job is succeeded, failed or cancelled. */
   wait(id: string): Promise<TrainingJobRecord> {
     return new Promise((resolve, reject) => {
@@ -256,6 +410,15 @@ export class TrainingJobs {
         details: { id, state: job.state },
       });
     }
+    const prep = this.preparing.get(id);
+    if (prep !== undefined || job.state === TrainingJobState.FEATURIZING) {
+      if (prep !== undefined) prep.signal.aborted = true;
+      const cancelled = await this.finish(id, TrainingJobState.FEATURIZING, {
+        state: TrainingJobState.CANCELLED,
+      });
+      this.emit({ type: 'job-cancelled', jobId: id });
+      return cancelled;
+    }
     const run = this.running.get(id);
     if (run !== undefined) {
       run.cancelRequested = true;
@@ -280,6 +443,10 @@ export class TrainingJobs {
       await this.store.update(job.id, { state: TrainingJobState.QUEUED }, TrainingJobState.RUNNING);
       requeued++;
     }
+    // Jobs interrupted while featurising continue (finished chunks come from the feature cache).
+    for (const job of await this.store.list({ states: [TrainingJobState.FEATURIZING] })) {
+      this.featurize(job);
+    }
     this.pump();
     return requeued;
   }
@@ -290,6 +457,9 @@ export class TrainingJobs {
    */
   async close(): Promise<void> {
     this.closed = true;
+    const preps = [...this.preparing.values()];
+    for (const p of preps) p.signal.aborted = true;
+    await Promise.all(preps.map((p) => p.task));
     await this.pumping;
     const runs = [...this.running.values()];
     await Promise.all(runs.map((r) => r.worker.terminate()));
@@ -341,7 +511,7 @@ export class TrainingJobs {
       { state: TrainingJobState.RUNNING, attempts: attempt, startedAt: queued.startedAt ?? this.now() },
       TrainingJobState.QUEUED,
     );
-    const data = await this.artifacts.get(job.spec.dataKey);
+    const data = await this.artifacts.get(job.dataKey ?? job.spec.dataKey);
     const checkpoint = job.checkpointKey === null ? null : await this.artifacts.get(job.checkpointKey);
     const worker = this.createWorker({ data, config: job.spec.config, checkpoint });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

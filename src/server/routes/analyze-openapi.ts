@@ -35,6 +35,45 @@ const span = {
   },
 };
 
+// POST /v1/classify/{model}[/versions/{version}] (server/routes/classify.ts).
+const classifyBody = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['text'],
+        additionalProperties: false,
+        properties: { text: { type: 'string', minLength: 1 } },
+      },
+    },
+    'text/plain': { schema: { type: 'string' } },
+    'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } },
+    'audio/*': { schema: { type: 'string', contentMediaType: 'audio/*' } },
+    'video/*': { schema: { type: 'string', contentMediaType: 'video/*' } },
+    'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+  },
+};
+const classifyResponses = {
+  '200': okJson('The head’s classes, highest first', ref('ClassifyResponse')),
+  '400': errorResponse(
+    'ERR_VALIDATION (empty body or text, bad reference, unknown field or query parameter), ERR_INVALID_JSON, ERR_MEDIA_CORRUPT.',
+  ),
+  '404': errorResponse(
+    'ERR_MODEL_NOT_FOUND / ERR_VERSION_NOT_FOUND: no such registered model, version or alias in your registry.',
+  ),
+  '409': errorResponse(
+    'ERR_NOT_CLASSIFIABLE: the version records no featuriser for content (hand-registered, tabular), or was trained on features of another encoder than this server runs.',
+  ),
+  '413': errorResponse('ERR_PAYLOAD_TOO_LARGE'),
+  '415': errorResponse(
+    'ERR_UNSUPPORTED_MEDIA_TYPE: unknown content, a Content-Type that disagrees with the bytes, or content of another modality than the head’s featuriser reads (`details.modality`, `details.expected`).',
+  ),
+  '503': errorResponse(
+    'ERR_UNAVAILABLE: the featuriser (image encoder, audio decoder) is not available here; ERR_MODEL_NOT_READY.',
+  ),
+};
+
 export const ANALYZE_OPENAPI = {
   openapi: '3.1.0',
   info: {
@@ -83,6 +122,18 @@ export const ANALYZE_OPENAPI = {
               'or `{"jsgf": "<JSGF grammar>"}`. Also a JSON-body field or a multipart field.',
             schema: { type: 'string', examples: ['{"commands":{"words":["lights on","lights off"]}}'] },
           },
+          {
+            name: 'classifiers',
+            in: 'query',
+            description:
+              'Comma-separated registered classifier heads of the caller (`name@alias`, `name/versions/N`, ' +
+              '`name`), run on the same content next to the analyzers: `results.classifiers[<ref>]` is ' +
+              '`{model, version, label, score, labels, featurizer}` (as POST /v1/classify answers). Heads ' +
+              'whose featuriser reads another modality are listed in `skipped["classifiers/<ref>"]`. ' +
+              'Resolved before anything runs: 404 for an unknown model or alias, 409 ' +
+              'ERR_NOT_CLASSIFIABLE for a version without a featuriser. Also a JSON-body or multipart field.',
+            schema: { type: 'string', examples: ['support-tickets@champion,photo-kind@champion'] },
+          },
         ],
         requestBody: {
           required: true,
@@ -103,6 +154,7 @@ export const ANALYZE_OPENAPI = {
                   tasks: { type: 'string' },
                   pipeline: { type: 'string' },
                   options: { type: 'string', description: 'JSON object keyed by step id' },
+                  classifiers: { type: 'string', description: 'Comma-separated name@alias' },
                 },
               },
             },
@@ -128,6 +180,38 @@ export const ANALYZE_OPENAPI = {
             'ERR_UNAVAILABLE: no moderation policy applies, or the service is not initialised.',
           ),
         },
+      },
+    },
+    '/v1/classify/{model}': {
+      post: {
+        summary: 'Classify raw content with your registered classifier head',
+        description: [
+          '`{model}` is `name@alias`, `name` (the latest READY version) or your served name',
+          '(`<tenant>__<name>`). The version’s recorded featuriser (model card `featurizer` and',
+          '`serving`, written when a study registered it) is rebuilt here: the content is detected',
+          'from its magic bytes as on /v1/analyze, featurised by the same code training used',
+          '(hashed words for text, MobileNetV2 embeddings for images, log-mel-stats for audio) and',
+          'run through the head by the inference service (same batching as OIP). Send the raw file',
+          '(image/*, audio/*, video/*, text/plain, application/octet-stream) or JSON `{"text": ...}`.',
+        ].join(' '),
+        parameters: [
+          {
+            name: 'model',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', examples: ['tickets@champion'] },
+          },
+        ],
+        requestBody: classifyBody,
+        responses: classifyResponses,
+      },
+    },
+    '/v1/classify/{model}/versions/{version}': {
+      post: {
+        summary: 'Classify raw content with one version (a number or an alias) of your head',
+        parameters: modelParams,
+        requestBody: classifyBody,
+        responses: classifyResponses,
       },
     },
     '/v1/pipelines': {
@@ -285,6 +369,56 @@ export const ANALYZE_OPENAPI = {
             description: 'Per-step analyzer options, keyed by step id (see the `options` query parameter).',
             additionalProperties: { type: 'object' },
           },
+          classifiers: {
+            oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+            description: 'Registered classifier heads (see the `classifiers` query parameter).',
+          },
+        },
+      },
+      ClassifyResponse: {
+        type: 'object',
+        required: [
+          'model',
+          'version',
+          'label',
+          'score',
+          'labels',
+          'featurizer',
+          'modality',
+          'mime',
+          'durationMs',
+          'stages',
+        ],
+        properties: {
+          model: { type: 'string', description: 'The registered model (the caller’s own name).' },
+          version: { type: 'string', description: 'The registry version the reference resolved to.' },
+          label: { type: 'string', description: 'The top class.' },
+          score: { type: 'number' },
+          labels: {
+            type: 'array',
+            description: 'Every class of the head with its probability, highest first.',
+            items: {
+              type: 'object',
+              required: ['label', 'score'],
+              properties: { label: { type: 'string' }, score: { type: 'number', minimum: 0, maximum: 1 } },
+            },
+          },
+          featurizer: {
+            type: 'object',
+            required: ['type', 'id', 'modality'],
+            properties: {
+              type: { type: 'string', examples: ['hashed-bow', 'image-embedding', 'audio-features'] },
+              id: {
+                type: 'string',
+                description: 'Encoder/featuriser identity, equal to the one recorded at training.',
+              },
+              modality: ref('Modality'),
+            },
+          },
+          modality: ref('Modality'),
+          mime: { type: 'string' },
+          durationMs: { type: 'number' },
+          stages: { type: 'array', items: ref('Stage'), description: '`featurize`, then `head`.' },
         },
       },
       Stage: {

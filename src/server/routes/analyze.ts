@@ -17,6 +17,15 @@ import { parseMediaType } from '../../analysis/content.js';
 import { KaleidoError } from '../../core/errors.js';
 import { parseJsonLimited } from '../../core/oip/index.js';
 import { ANALYZE_OPENAPI } from './analyze-openapi.js';
+// `classifiers`: the caller's registered heads on the same content (analysis/classifiers.ts).
+import {
+  parseClassifiers,
+  resolveClassifiers,
+  runClassifiers,
+  withClassifiers,
+} from '../../analysis/classifiers.js';
+import type { ClassifyService } from '../../lifecycle/classify.js';
+import { classifyTenant } from './classify.js';
 
 export interface AnalyzeRouteOptions {
   readonly maxJsonDepth: number;
@@ -27,15 +36,22 @@ export interface AnalyzeRouteOptions {
 export interface AnalyzeRouteDeps {
   readonly analysis: AnalysisService;
   readonly options: AnalyzeRouteOptions;
+  /** Registered classifier heads for the `classifiers` option; absent: the option is refused (503). */
+  readonly classify?: ClassifyService;
 }
 
 const DEFAULT_MAX_PARTS = 16;
-const OPTION_FIELDS = new Set(['tasks', 'pipeline', 'options']);
-const JSON_KEYS = ['text', 'tasks', 'pipeline', 'options'];
+const OPTION_FIELDS = new Set(['tasks', 'pipeline', 'options', 'classifiers']);
+const JSON_KEYS = ['text', 'tasks', 'pipeline', 'options', 'classifiers'];
 /** Largest `options` value (JSON text in a query or form field). */
 const MAX_OPTIONS_CHARS = 65_536;
 
-type RequestOptions = { tasks?: string[]; pipeline?: string; options?: Record<string, unknown> };
+type RequestOptions = {
+  tasks?: string[];
+  pipeline?: string;
+  options?: Record<string, unknown>;
+  classifiers?: string[];
+};
 
 const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
   reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
@@ -102,11 +118,12 @@ function queryOptions(request: FastifyRequest, maxDepth: number): RequestOptions
     ...(q['tasks'] === undefined ? {} : { tasks: parseTasks(q['tasks'], 'tasks') }),
     ...(q['pipeline'] === undefined ? {} : { pipeline: parsePipeline(q['pipeline'], 'pipeline') }),
     ...(q['options'] === undefined ? {} : { options: parseStepOptions(q['options'], 'options', maxDepth) }),
+    ...(q['classifiers'] === undefined ? {} : { classifiers: parseClassifiers(q['classifiers']) }),
   };
 }
 
 function merge(query: RequestOptions, body: RequestOptions): RequestOptions {
-  for (const key of ['tasks', 'pipeline', 'options'] as const) {
+  for (const key of ['tasks', 'pipeline', 'options', 'classifiers'] as const) {
     if (query[key] !== undefined && body[key] !== undefined) {
       throw invalid(key, `${key} is given both in the query and in the body`);
     }
@@ -138,6 +155,7 @@ function jsonContent(
     ...(body['options'] === undefined
       ? {}
       : { options: parseStepOptions(body['options'], 'options', maxDepth) }),
+    ...(body['classifiers'] === undefined ? {} : { classifiers: parseClassifiers(body['classifiers']) }),
   };
 }
 
@@ -171,6 +189,7 @@ async function multipartParts(
   let tasks: string[] | undefined;
   let pipeline: string | undefined;
   let options: Record<string, unknown> | undefined;
+  let classifiers: string[] | undefined;
   let total = 0;
   try {
     for await (const part of request.parts({
@@ -211,6 +230,7 @@ async function multipartParts(
       if (part.fieldname === 'tasks') tasks = parseTasks(value, 'tasks');
       else if (part.fieldname === 'pipeline') pipeline = parsePipeline(value, 'pipeline');
       else if (part.fieldname === 'options') options = parseStepOptions(value, 'options', limits.maxDepth);
+      else if (part.fieldname === 'classifiers') classifiers = parseClassifiers(value);
       else {
         total += value.length;
         parts.push({ name: part.fieldname, content: { kind: 'text', text: value } });
@@ -225,6 +245,7 @@ async function multipartParts(
     ...(tasks === undefined ? {} : { tasks }),
     ...(pipeline === undefined ? {} : { pipeline }),
     ...(options === undefined ? {} : { options }),
+    ...(classifiers === undefined ? {} : { classifiers }),
   };
 }
 
@@ -258,7 +279,7 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
       const signal = request.kaleidoAbort?.signal;
       const query = queryOptions(request, maxDepth);
       const type = parseMediaType(request.headers['content-type']);
-      const run = (content: AnalysisContent, options: RequestOptions) =>
+      const analyze = (content: AnalysisContent, { classifiers: _c, ...options }: RequestOptions) =>
         analysis.analyze(content, {
           ...options,
           ...(signal === undefined ? {} : { signal }),
@@ -266,6 +287,24 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
           // auth-disabled requests get the service's default tenant.
           ...(request.principal == null ? {} : { tenant: request.principal.tenantId }),
         } satisfies AnalyzeRequest);
+      // Registered heads named by `classifiers`, resolved once per request (404/409 before any work).
+      let heads: Promise<Awaited<ReturnType<typeof resolveClassifiers>>> | undefined;
+      const run = async (content: AnalysisContent, options: RequestOptions): Promise<AnalysisResponse> => {
+        if (options.classifiers === undefined) return analyze(content, options);
+        const classify = deps.classify;
+        if (classify === undefined) {
+          throw new KaleidoError('ERR_UNAVAILABLE', 'classifiers are not available on this server', {
+            details: { field: 'classifiers' },
+          });
+        }
+        heads ??= resolveClassifiers(classify, classifyTenant(request), options.classifiers);
+        const resolved = await heads;
+        const [response, outcome] = await Promise.all([
+          analyze(content, options),
+          runClassifiers(classify, resolved, content, signal),
+        ]);
+        return withClassifiers(response, outcome);
+      };
 
       if (type?.essence === 'multipart/form-data') {
         const started = Date.now();
@@ -274,6 +313,7 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
           ...(form.tasks === undefined ? {} : { tasks: form.tasks }),
           ...(form.pipeline === undefined ? {} : { pipeline: form.pipeline }),
           ...(form.options === undefined ? {} : { options: form.options }),
+          ...(form.classifiers === undefined ? {} : { classifiers: form.classifiers }),
         });
         const answers: Array<AnalysisResponse & { part: string; filename?: string }> = [];
         // One part after another: each part's analysers already run concurrently, and a request
@@ -295,6 +335,7 @@ export async function registerAnalyzeRoutes(app: FastifyInstance, deps: AnalyzeR
           ...(body.tasks === undefined ? {} : { tasks: body.tasks }),
           ...(body.pipeline === undefined ? {} : { pipeline: body.pipeline }),
           ...(body.options === undefined ? {} : { options: body.options }),
+          ...(body.classifiers === undefined ? {} : { classifiers: body.classifiers }),
         });
         return json(reply, 200, await run(body.content, options));
       }

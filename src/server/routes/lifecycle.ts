@@ -10,12 +10,15 @@
  *   GET  /v1/datasets/{name}                       every version of one data set
  *   GET  /v1/datasets/{name}/versions/{version}    one version ("latest" allowed): schema, class
  *                                                  balance, split counts, rejected rows
- *   POST /v1/training-jobs                         train a head on a data set version
+ *   POST /v1/training-jobs                         train a head on a data set version (media
+ *                                                  featurisers: `featurizing` first, in the background)
  *   GET  /v1/training-jobs[?state=a,b]             jobs, oldest first
  *   GET  /v1/training-jobs/{id}                    one job with its per-epoch history
  *   POST /v1/training-jobs/{id}/cancel             cancel a queued or running job
  *   GET  /v1/training-jobs/{id}/events             Server-Sent Events: `snapshot`, then job events
- *   POST /v1/studies                               create and start a hyperparameter study
+ *   POST /v1/studies                               create and start a hyperparameter study (201 at
+ *                                                  once; media features are computed in the
+ *                                                  background: state `featurizing`, `featurization`)
  *   GET  /v1/studies[?state=a,b]                   studies (without their trials)
  *   GET  /v1/studies/{id|name}                     one study: trials, best trial, importance, result
  *   POST /v1/studies/{id|name}/stop                ask no more trials; finish with the best so far
@@ -33,7 +36,7 @@ import type {
   DatasetVersion,
   RegisterDatasetRequest,
 } from '../../core/ports/dataset-store.js';
-import { StudyState } from '../../core/ports/study-store.js';
+import { StudyState, isFinishedStudyState } from '../../core/ports/study-store.js';
 import {
   isFinishedJobState,
   TrainingJobState,
@@ -591,7 +594,7 @@ export async function registerLifecycleRoutes(app: FastifyInstance, deps: Lifecy
         }),
       async () => {
         const view: StudyView = await studies.get(studyId, tenantId);
-        return { data: view, done: view.state !== StudyState.RUNNING };
+        return { data: view, done: isFinishedStudyState(view.state) };
       },
     );
   });

@@ -124,6 +124,10 @@ export function routeSecurityFor(method: string, url: string): RouteSecurity | u
 
   // Multi-modal analysis.
   if (url === '/v1/analyze') return m === 'POST' ? sec('infer', 'model') : undefined;
+  // Raw content through a registered head (lifecycle/classify.ts): an inference like OIP's.
+  if (/^\/v1\/classify\/:model(\/versions\/:version)?$/.test(url)) {
+    return m === 'POST' ? sec('infer', 'model') : undefined;
+  }
   if (url === '/v1/pipelines' || url === '/v1/analyzers' || url === '/v1/openapi.json') {
     return m === 'GET' ? sec('read', 'model') : undefined;
   }
