@@ -177,7 +177,16 @@ export function uploadDataset(
 // ---- studies -----------------------------------------------------------------------------------
 
 /** A newer server may report more states (e.g. "featurizing"): pages show them as text. */
-export type StudyState = 'running' | 'completed' | 'failed' | (string & {});
+export type StudyState = 'featurizing' | 'running' | 'completed' | 'failed' | (string & {});
+
+/** Media data sets: the files featurised so far, before the first trial starts. */
+export interface StudyFeaturization {
+  featurizer: string;
+  done: number;
+  total: number;
+  startedAt: number;
+  finishedAt: number | null;
+}
 export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL' | 'WAITING';
 export type ParamValue = number | string | boolean | null;
 export type Metric = 'valLoss' | 'valAccuracy' | 'valMacroF1';
@@ -245,6 +254,7 @@ export interface StudyView {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  featurization?: StudyFeaturization | null;
   trials?: TrialView[];
 }
 

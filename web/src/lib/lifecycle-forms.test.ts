@@ -94,6 +94,13 @@ describe('new study form', () => {
     expect(spec?.searchSpace['epochs']).toEqual({ type: 'int', low: 2, high: 10, log: false });
   });
 
+  it('asks for the media featuriser of a data set of files (it wins over text dimensions)', () => {
+    for (const type of ['image-embedding', 'audio-features', 'video-features'] as const) {
+      expect(checkStudy(form({ mediaFeatures: type, dimensions: '256' })).spec?.featurizer).toEqual({ type });
+    }
+    expect(checkStudy(form({ mediaFeatures: '' })).spec?.featurizer).toBeUndefined();
+  });
+
   it('refuses bad ranges, choices and names before anything is sent', () => {
     const f = form({ name: '-x', alias: 'v2', nTrials: '0' });
     f.params.lr = { ...f.params.lr, low: '0', log: true };

@@ -148,6 +148,14 @@ export interface ParamRow {
   choices: string;
 }
 
+/** The featurisers for data sets of files, with what a person reads in the form. */
+export const MEDIA_FEATURIZERS = {
+  'image-embedding': 'Images: MobileNetV2 embeddings (1280 values)',
+  'audio-features': 'Audio: log-mel statistics (116 values)',
+  'video-features': 'Video: pooled frame embeddings + audio track (1397 values)',
+} as const;
+export type MediaFeaturizer = keyof typeof MEDIA_FEATURIZERS;
+
 export interface StudyForm {
   name: string;
   dataset: string;
@@ -164,6 +172,11 @@ export interface StudyForm {
   epochs: string;
   /** Hashed bag-of-words dimensions for text data sets ('' = the server's default). */
   dimensions: string;
+  /**
+   * Frozen-encoder features for data sets of files (a folder per class): '' = none (text and
+   * tabular data sets), else the featuriser type the server computes in the background.
+   */
+  mediaFeatures: '' | MediaFeaturizer;
   modelName: string;
   alias: string;
   params: Record<Searchable, ParamRow>;
@@ -193,6 +206,7 @@ export const defaultStudyForm = (): StudyForm => ({
   pruner: 'median',
   epochs: '10',
   dimensions: '',
+  mediaFeatures: '',
   modelName: '',
   alias: 'champion',
   params: {
@@ -336,7 +350,11 @@ export function checkStudy(form: StudyForm): { errors: FieldErrors; spec?: Study
     dataset: { id: form.dataset, ...(version === undefined ? {} : { version }) },
     searchSpace: space,
     ...(epochs === undefined ? {} : { training: { epochs } }),
-    ...(dimensions === undefined ? {} : { featurizer: { type: 'hashed-bow', dimensions, bigrams: false } }),
+    ...(form.mediaFeatures !== ''
+      ? { featurizer: { type: form.mediaFeatures } }
+      : dimensions === undefined
+        ? {}
+        : { featurizer: { type: 'hashed-bow', dimensions, bigrams: false } }),
     modelName,
     alias,
   };

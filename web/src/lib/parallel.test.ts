@@ -53,13 +53,17 @@ describe('parallel coordinates', () => {
 
 describe('study states', () => {
   const date = () => '2026-01-01';
-  it('keeps polling and shows an unknown state as text (e.g. featurizing), never as “failed”', () => {
+  it('keeps polling and shows an unknown state as text, never as “failed”', () => {
     expect(studyIsLive('running')).toBe(true);
     expect(studyIsLive('featurizing')).toBe(true);
+    expect(studyIsLive('resampling')).toBe(true);
     expect(studyIsLive('completed')).toBe(false);
     expect(studyIsLive('failed')).toBe(false);
-    expect(studyStatusLine({ state: 'featurizing' as never, finishedAt: null }, true, date)).toBe(
-      'State: featurizing; updating every 1.5 seconds.',
+    expect(studyStatusLine({ state: 'resampling', finishedAt: null }, true, date)).toBe(
+      'State: resampling; updating every 1.5 seconds.',
+    );
+    expect(studyStatusLine({ state: 'featurizing', finishedAt: null }, true, date)).toMatch(
+      /^Computing the features of the data set's files first; the trials start when they are ready/,
     );
     expect(studyStatusLine({ state: 'failed', finishedAt: null }, true, date)).toBe('The study failed.');
     expect(studyStatusLine({ state: 'completed', finishedAt: 5 }, true, date)).toBe('Completed 2026-01-01.');

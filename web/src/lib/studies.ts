@@ -95,6 +95,8 @@ export function studyStatusLine(
   switch (study.state) {
     case 'running':
       return live ? 'Live: updating every 1.5 seconds.' : 'Updates paused while this tab is hidden.';
+    case 'featurizing':
+      return `Computing the features of the data set's files first; the trials start when they are ready — ${updating}`;
     case 'completed':
       return `Completed ${formatDate(study.finishedAt ?? undefined)}.`;
     case 'failed':

@@ -33,9 +33,11 @@ import {
   checkStudy,
   defaultStudyForm,
   directionOf,
+  MEDIA_FEATURIZERS,
   PARAM_INFO,
   SEARCHABLE,
   type FieldErrors,
+  type MediaFeaturizer,
   type Searchable,
   type StudyForm,
 } from '../lib/lifecycle-forms';
@@ -51,7 +53,12 @@ import { Link, navigate } from '../router';
 import { pathTo } from '../routes';
 import { ObjectiveChart, ParallelCoordinatesChart, ParamScatter } from './StudyCharts';
 
-const STATE_TONE: Record<string, string> = { running: 'neutral', completed: 'ok', failed: 'failed' };
+const STATE_TONE: Record<string, string> = {
+  featurizing: 'neutral',
+  running: 'neutral',
+  completed: 'ok',
+  failed: 'failed',
+};
 const TRIAL_TONE: Record<string, string> = {
   COMPLETE: 'ok',
   PRUNED: 'flag',
@@ -249,6 +256,9 @@ function NewStudy() {
       ? versionList.at(-1)
       : versionList.find((v) => String(v.version) === form.datasetVersion);
   const textData = chosen?.schema.textField != null;
+  const fileData = chosen?.schema.fileField != null;
+  // Data sets of files train on frozen-encoder features (computed by the server in the background).
+  const mediaFeatures = fileData ? form.mediaFeatures || 'image-embedding' : '';
 
   const set = <K extends keyof StudyForm>(key: K, value: StudyForm[K]) =>
     setForm((f) => ({ ...f, [key]: value }));
@@ -270,7 +280,7 @@ function NewStudy() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSubmitError(undefined);
-    const checked = checkStudy(form);
+    const checked = checkStudy({ ...form, mediaFeatures });
     setErrors(checked.errors);
     if (!checked.spec) {
       queueMicrotask(() => summaryRef.current?.querySelector<HTMLElement>('[role="alert"]')?.focus());
@@ -404,6 +414,24 @@ function NewStudy() {
                 onChange={(e) => set('epochs', e.target.value)}
               />
             </Field>
+            {fileData && (
+              <Field
+                label="Features"
+                hint="Computed once per data set version before the first trial (the study shows the progress)."
+                {...err(errors, 'featurizer')}
+              >
+                <select
+                  value={mediaFeatures}
+                  onChange={(e) => set('mediaFeatures', e.target.value as MediaFeaturizer)}
+                >
+                  {Object.entries(MEDIA_FEATURIZERS).map(([type, label]) => (
+                    <option key={type} value={type}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            )}
             {textData && (
               <Field
                 label="Feature dimensions"
@@ -641,6 +669,20 @@ function StudyDetail({ id }: { readonly id: string }) {
           <h2 id="study-heading">{study.name}</h2>
           <Badge tone={STATE_TONE[study.state] ?? 'neutral'}>{study.state}</Badge>
         </div>
+        {study.featurization && (
+          <div className="row">
+            <progress
+              max={Math.max(1, study.featurization.total)}
+              value={study.featurization.done}
+              aria-label={`Files featurised: ${study.featurization.done} of ${study.featurization.total}`}
+            />
+            <span>
+              {study.featurization.done} of {study.featurization.total} files featurised (
+              <code>{study.featurization.featurizer}</code>)
+              {study.featurization.finishedAt !== null && ', done'}
+            </span>
+          </div>
+        )}
         <div className="row">
           <progress max={total} value={done} aria-label={`Trials finished: ${done} of ${total}`} />
           <span>
@@ -682,7 +724,7 @@ function StudyDetail({ id }: { readonly id: string }) {
             </p>
           </div>
         )}
-        {study.state === 'running' && (
+        {(study.state === 'running' || study.state === 'featurizing') && (
           <div className="row">
             <button
               type="button"
@@ -700,7 +742,11 @@ function StudyDetail({ id }: { readonly id: string }) {
                 )
               }
             >
-              {study.stopped ? 'Stopping…' : 'Stop after running trials'}
+              {study.stopped
+                ? 'Stopping…'
+                : study.state === 'featurizing'
+                  ? 'Stop (the study ends before any trial)'
+                  : 'Stop after running trials'}
             </button>
             <DeniedNote id={stopDenied} reason={auth.reason('study', 'operate')} />
           </div>
