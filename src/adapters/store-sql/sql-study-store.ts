@@ -8,8 +8,8 @@
 import { KaleidoError } from '../../core/errors.js';
 import type { StudyPatch, StudyRecord, StudyState, StudyStore } from '../../core/ports/study-store.js';
 import { SYSTEM_TENANT } from '../../core/security/principal.js';
-import type { SqlClient, SqlValue } from './sql-client.js';
-import { decodeRecordJson, encodeRecordJson, placeholders } from './sql-training-job-store.js';
+import type { SqlClient } from './sql-client.js';
+import { decodeRecordJson, encodeRecordJson, ownerAndStateFilter } from './sql-training-job-store.js';
 
 const LOCK = 'kaleido.studies';
 
@@ -105,19 +105,8 @@ export class SqlStudyStore implements StudyStore {
   async list(
     filter: { readonly states?: readonly StudyState[]; readonly tenantId?: string } = {},
   ): Promise<StudyRecord[]> {
-    const states = filter.states;
-    if (states !== undefined && states.length === 0) return [];
-    const conditions: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.tenantId !== undefined) {
-      conditions.push('tenant_id = ?');
-      params.push(filter.tenantId);
-    }
-    if (states !== undefined) {
-      conditions.push(`state IN ${placeholders(states.length)}`);
-      params.push(...states);
-    }
-    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    if (filter.states !== undefined && filter.states.length === 0) return [];
+    const { where, params } = ownerAndStateFilter(filter);
     const rows = await this.client.query<StudyRow>(
       `SELECT tenant_id, record FROM studies${where} ORDER BY created_at, id`,
       params,

@@ -48,6 +48,28 @@ function decodeJob(row: JobRow): TrainingJobRecord {
 
 export const placeholders = (n: number): string => `(${new Array<string>(n).fill('?').join(', ')})`;
 
+/**
+ * The WHERE clause of a lifecycle record listing (training jobs, studies): an optional owner and an
+ * optional set of states, both on indexed columns. An empty state set matches nothing: callers
+ * answer [] without a query.
+ */
+export function ownerAndStateFilter(filter: {
+  readonly states?: readonly string[];
+  readonly tenantId?: string;
+}): { where: string; params: SqlValue[] } {
+  const conditions: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.tenantId !== undefined) {
+    conditions.push('tenant_id = ?');
+    params.push(filter.tenantId);
+  }
+  if (filter.states !== undefined) {
+    conditions.push(`state IN ${placeholders(filter.states.length)}`);
+    params.push(...filter.states);
+  }
+  return { where: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
+}
+
 interface JobRow {
   record: string;
   tenant_id: string;
@@ -125,19 +147,8 @@ export class SqlTrainingJobStore implements TrainingJobStore {
   async list(
     filter: { readonly states?: readonly TrainingJobState[]; readonly tenantId?: string } = {},
   ): Promise<TrainingJobRecord[]> {
-    const states = filter.states;
-    if (states !== undefined && states.length === 0) return [];
-    const conditions: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.tenantId !== undefined) {
-      conditions.push('tenant_id = ?');
-      params.push(filter.tenantId);
-    }
-    if (states !== undefined) {
-      conditions.push(`state IN ${placeholders(states.length)}`);
-      params.push(...states);
-    }
-    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    if (filter.states !== undefined && filter.states.length === 0) return [];
+    const { where, params } = ownerAndStateFilter(filter);
     const rows = await this.client.query<JobRow>(
       `SELECT tenant_id, record FROM training_jobs${where} ORDER BY created_at, id`,
       params,
