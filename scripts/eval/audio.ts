@@ -2,9 +2,10 @@
  * Audio evaluation: VAD frame accuracy, speech-to-text word error rate, and latency, with the real
  * decoder (ffmpeg), the served silero_vad model and pocketsphinx.
  *
- *   npx tsx scripts/eval/audio.ts [--write] [--quick]
+ *   npx tsx scripts/eval/audio.ts [--write] [--quick] [--latency]
  *     --write   updates the audio section of docs/accuracy.md
  *     --quick   fewer ASR clips and latency runs (a smoke run, not for the docs)
+ *     --latency VAD accuracy and latency only, no ASR (a quick check, not for the docs)
  *
  * (a) VAD: a generated speech/noise stream (scripts/eval/audio-data.ts; 40 TTS utterances, seed
  *     EVAL_SEED, not the fixture seed the thresholds were chosen on). 32 ms frames labelled from
@@ -13,7 +14,10 @@
  *     the 50 Harvard sentences by the TTS voices; plus the transcript of the VAD stream decoded
  *     whole vs. VAD speech only. Reported, no target.
  * (c) Latency: decode + VAD of a 10 s clip (FLAC, 16 kHz) end to end, warm, median and p99
- *     (target < 500 ms); ASR real-time factor (wall time / audio time).
+ *     (target < 500 ms), by the decoder as configured (FLAC decoded in process, no child process)
+ *     and, interleaved with it, by the two-process path it replaced (ffprobe + ffmpeg,
+ *     `fastPaths: false`); the same clip as a 48 kHz stereo WAV (decoded in process); ASR
+ *     real-time factor (wall time / audio time).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,7 +25,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { runProcess } from '../../src/adapters/media-ffmpeg/child-process.js';
-import type { AudioAnalyzers } from '../../src/modalities/audio/registry.js';
+import { FfmpegDecoder } from '../../src/adapters/media-ffmpeg/index.js';
+import { createAudioAnalyzers, type AudioAnalyzers } from '../../src/modalities/audio/registry.js';
 import type { TimeRange } from '../../src/modalities/audio/types.js';
 import {
   buildVadStream,
@@ -36,6 +41,7 @@ import {
   type AsrClip,
   type AudioStack,
   type FrameScore,
+  type VadStream,
 } from './audio-data.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,6 +106,35 @@ export async function scoreAsr(analyzers: AudioAnalyzers, clips: readonly AsrCli
 }
 
 /** PCM → FLAC bytes (16-bit), the way a client would upload it. */
+/**
+ * Mono 16 kHz float samples → a 16-bit WAV at `sampleRate` with `channels` identical channels
+ * (resampled by ffmpeg), its RIFF and data sizes set as in a file (ffmpeg leaves placeholders on
+ * a pipe).
+ */
+export async function wavBytes(
+  samples: Float32Array,
+  sampleRate: number,
+  channels: number,
+): Promise<Uint8Array> {
+  const run = await runProcess({
+    command: 'ffmpeg',
+    args: [
+      ...['-v', 'error', '-f', 'f32le', '-ar', String(SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0'],
+      ...['-ar', String(sampleRate), '-ac', String(channels), '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1'],
+    ],
+    stdin: new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength),
+    timeoutMs: 60_000,
+    maxStdoutBytes: 64 << 20,
+  });
+  if (run.exitCode !== 0) throw new Error(`ffmpeg: ${run.stderr}`);
+  const b = new Uint8Array(Buffer.concat(run.stdout));
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const data = Buffer.from(b).indexOf('data');
+  v.setUint32(4, b.length - 8, true);
+  v.setUint32(data + 4, b.length - data - 8, true);
+  return b;
+}
+
 export async function flacBytes(samples: Float32Array, sampleRate = SAMPLE_RATE): Promise<Uint8Array> {
   const run = await runProcess({
     command: 'ffmpeg',
@@ -137,16 +172,28 @@ export interface Latency {
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
-async function measure(f: () => Promise<unknown>, runs: number, warmup = 3): Promise<Latency> {
-  for (let i = 0; i < warmup; i++) await f();
-  const times: number[] = [];
+/**
+ * Times each function `runs` times, interleaved (one run of each in turn), so that changing load
+ * on a shared machine affects all of them alike and their ratios stay meaningful.
+ */
+async function measureInterleaved(
+  fs: readonly (() => Promise<unknown>)[],
+  runs: number,
+  warmup = 3,
+): Promise<Latency[]> {
+  for (let i = 0; i < warmup; i++) for (const f of fs) await f();
+  const times = fs.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await f();
-    times.push(performance.now() - t0);
+    for (const [j, f] of fs.entries()) {
+      const t0 = performance.now();
+      await f();
+      times[j]?.push(performance.now() - t0);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { runs, medianMs: percentile(times, 50), p99Ms: percentile(times, 99) };
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { runs, medianMs: percentile(t, 50), p99Ms: percentile(t, 99) };
+  });
 }
 
 interface Report {
@@ -167,6 +214,11 @@ interface Report {
   readonly latency: {
     readonly vad10s: Latency;
     readonly decode10s: Latency;
+    /** The same with the two-process decoder (ffprobe + ffmpeg), as before the fast paths. */
+    readonly vad10sTwoProcesses: Latency;
+    readonly decode10sTwoProcesses: Latency;
+    /** The clip as a 48 kHz stereo 16-bit WAV: decoded and resampled in process. */
+    readonly vad10sWav48: Latency;
     readonly asrRtf: number;
     readonly asrClipSeconds: number;
     /** 1-minute load average before and after the latency runs (the machine is shared). */
@@ -187,7 +239,7 @@ function markdown(r: Report): string {
 
 ## Audio
 
-Measured ${r.date} on ${r.machine}. ffmpeg ${r.versions['ffmpeg']}, pocketsphinx ${r.versions['pocketsphinx']}, silero_vad (repository version ${r.versions['silero_vad']}) served by the project's inference service (onnxruntime-node, CPU, 1 thread). Every input goes through the same path as a request: encoded bytes → ffmpeg (stdin → stdout) → 16 kHz mono float PCM → analyzers.
+Measured ${r.date} on ${r.machine}. ffmpeg ${r.versions['ffmpeg']}, pocketsphinx ${r.versions['pocketsphinx']}, silero_vad (repository version ${r.versions['silero_vad']}) served by the project's inference service (onnxruntime-node, CPU, 1 thread). Every input goes through the same path as a request: encoded bytes → the decoder (ffmpeg, stdin → stdout; a PCM WAV or a FLAC up to 60 s is decoded and resampled in process, to ffmpeg's samples within 3e-6) → 16 kHz mono float PCM → analyzers.
 
 | Task | Analyzer (method) | Data | Metric | Result | Target |
 | --- | --- | --- | --- | --- | --- |
@@ -213,8 +265,14 @@ this one: Silero's probability decays slowly after speech ends, and the usual 0.
 
 | Path | runs | median | p99 | Target |
 | --- | --- | --- | --- | --- |
-| decode only: 10 s FLAC → 16 kHz PCM (ffprobe + ffmpeg processes) | ${r.latency.decode10s.runs} | ${f2(r.latency.decode10s.medianMs)} | ${f2(r.latency.decode10s.p99Ms)} | — |
-| decode + VAD, 10 s clip (313 frames through the inference service) | ${r.latency.vad10s.runs} | ${f2(r.latency.vad10s.medianMs)} | ${f2(r.latency.vad10s.p99Ms)} | < 500 ${r.latency.vad10s.medianMs < 500 && r.latency.vad10s.p99Ms < 500 ? '✅' : '❌'} (median and p99) |
+| decode only: 10 s FLAC → 16 kHz PCM (decoded in process, no child process) | ${r.latency.decode10s.runs} | ${f2(r.latency.decode10s.medianMs)} | ${f2(r.latency.decode10s.p99Ms)} | — |
+| decode + VAD, 10 s FLAC clip (313 frames through the inference service) | ${r.latency.vad10s.runs} | ${f2(r.latency.vad10s.medianMs)} | ${f2(r.latency.vad10s.p99Ms)} | < 500 ${r.latency.vad10s.medianMs < 500 && r.latency.vad10s.p99Ms < 500 ? '✅' : '❌'} (median and p99) |
+| decode + VAD, the clip as 48 kHz stereo WAV (decoded and resampled in process, no child process) | ${r.latency.vad10sWav48.runs} | ${f2(r.latency.vad10sWav48.medianMs)} | ${f2(r.latency.vad10sWav48.p99Ms)} | < 500 ${r.latency.vad10sWav48.medianMs < 500 && r.latency.vad10sWav48.p99Ms < 500 ? '✅' : '❌'} |
+| before, for comparison — decode only, FLAC, ffprobe + ffmpeg processes (\`fastPaths: false\`) | ${r.latency.decode10sTwoProcesses.runs} | ${f2(r.latency.decode10sTwoProcesses.medianMs)} | ${f2(r.latency.decode10sTwoProcesses.p99Ms)} | — |
+| before, for comparison — decode + VAD, FLAC, ffprobe + ffmpeg processes | ${r.latency.vad10sTwoProcesses.runs} | ${f2(r.latency.vad10sTwoProcesses.medianMs)} | ${f2(r.latency.vad10sTwoProcesses.p99Ms)} | — |
+
+The rows were timed interleaved (one run of each path in turn), so they share the load; decode + VAD
+of the FLAC clip takes ${f2(r.latency.vad10sTwoProcesses.medianMs / r.latency.vad10s.medianMs)}× less time (median) decoded in process than with the ffprobe and ffmpeg processes.
 
 Speech-to-text real-time factor (wall / audio, one process per request, model load included):
 **${f2(r.latency.asrRtf)}** over ${f2(r.latency.asrClipSeconds)} s of Harvard clips. The machine is
@@ -243,9 +301,59 @@ async function writeSection(section: string): Promise<void> {
 const streamReference = (utterances: readonly { text: string }[]): string =>
   utterances.map((u) => u.text).join(' ');
 
+/** (b) ASR: LibriVox, Harvard by voice, and the VAD stream decoded whole vs. speech only. */
+async function runAsr(
+  a: AudioAnalyzers,
+  stream: VadStream,
+  streamBytes: Uint8Array,
+  quick: boolean,
+  log: (s: string) => void,
+): Promise<{
+  libri: WerScore;
+  harvard: WerScore;
+  byVoice: Record<string, WerScore>;
+  whole: WerScore;
+  speechOnly: WerScore;
+}> {
+  const duration = stream.samples.length / SAMPLE_RATE;
+  const libri = await scoreAsr(a, librivoxClips());
+  log(`ASR LibriVox: WER ${pct(libri.wer)} (${libri.errors}/${libri.words})`);
+  const clips = await harvardClips(quick ? 10 : undefined);
+  const harvard = await scoreAsr(a, clips);
+  log(
+    `ASR Harvard: WER ${pct(harvard.wer)} (${harvard.errors}/${harvard.words}), ${f2(harvard.wallSeconds)} s for ${f2(harvard.audioSeconds)} s`,
+  );
+  const byVoice: Record<string, WerScore> = {};
+  for (const v of VOICES) byVoice[v] = werOf(harvard.perClip.filter((c) => c.source === v));
+  const reference = streamReference(stream.utterances);
+  const whole = await scoreAsr(a, [{ id: 'stream', source: 'stream', reference, bytes: streamBytes }]);
+  const t0 = performance.now();
+  const gated = await a.analyze(streamBytes, { tasks: ['vad', 'transcript'] });
+  const gatedWall = (performance.now() - t0) / 1000;
+  const gatedErrors = wordErrors(
+    normalizeWords(reference),
+    normalizeWords(gated.results.transcript?.text ?? ''),
+  );
+  const refWords = normalizeWords(reference).length;
+  const speechOnly = werOf([
+    {
+      source: 'stream',
+      words: refWords,
+      errors: gatedErrors,
+      audioSeconds: duration,
+      wallSeconds: gatedWall,
+    },
+  ]);
+  log(
+    `ASR stream: whole ${pct(whole.wer)} in ${f2(whole.wallSeconds)} s; speech only ${pct(speechOnly.wer)} in ${f2(gatedWall)} s`,
+  );
+  return { libri, harvard, byVoice, whole, speechOnly };
+}
+
 async function main(): Promise<void> {
   const write = process.argv.includes('--write');
   const quick = process.argv.includes('--quick');
+  const latencyOnly = process.argv.includes('--latency');
   const log = (s: string): void => console.log(`[eval:audio] ${s}`);
   const keepAlive = setInterval(() => undefined, 1000);
   const stack: AudioStack = await createAudioStack();
@@ -253,6 +361,8 @@ async function main(): Promise<void> {
     const a = stack.analyzers;
     const status = a.status();
     for (const [task, s] of Object.entries(status)) {
+      // Spoken commands have their own evaluation (scripts/eval/commands.ts) and recogniser.
+      if (task === 'commands') continue;
       if (!s.available) throw new Error(`audio analyzer ${task} unavailable: ${s.reason ?? ''}`);
     }
 
@@ -275,47 +385,41 @@ async function main(): Promise<void> {
       `VAD: ${pct(score.accuracy)} (P ${f2(score.precision)} R ${f2(score.recall)}) on ${score.frames} frames; raw ${pct(rawScore.accuracy)}`,
     );
 
-    // (b) ASR.
-    const libri = await scoreAsr(a, librivoxClips());
-    log(`ASR LibriVox: WER ${pct(libri.wer)} (${libri.errors}/${libri.words})`);
-    const clips = await harvardClips(quick ? 10 : undefined);
-    const harvard = await scoreAsr(a, clips);
-    log(
-      `ASR Harvard: WER ${pct(harvard.wer)} (${harvard.errors}/${harvard.words}), ${f2(harvard.wallSeconds)} s for ${f2(harvard.audioSeconds)} s`,
-    );
-    const byVoice: Record<string, WerScore> = {};
-    for (const v of VOICES) byVoice[v] = werOf(harvard.perClip.filter((c) => c.source === v));
-    const reference = streamReference(stream.utterances);
-    const whole = await scoreAsr(a, [{ id: 'stream', source: 'stream', reference, bytes: streamBytes }]);
-    const t0 = performance.now();
-    const gated = await a.analyze(streamBytes, { tasks: ['vad', 'transcript'] });
-    const gatedWall = (performance.now() - t0) / 1000;
-    const gatedErrors = wordErrors(
-      normalizeWords(reference),
-      normalizeWords(gated.results.transcript?.text ?? ''),
-    );
-    const refWords = normalizeWords(reference).length;
-    const speechOnly = werOf([
-      {
-        source: 'stream',
-        words: refWords,
-        errors: gatedErrors,
-        audioSeconds: duration,
-        wallSeconds: gatedWall,
-      },
-    ]);
-    log(
-      `ASR stream: whole ${pct(whole.wer)} in ${f2(whole.wallSeconds)} s; speech only ${pct(speechOnly.wer)} in ${f2(gatedWall)} s`,
-    );
+    // (b) ASR (skipped by --latency, which writes nothing).
+    const noWer = werOf([]);
+    const asr = latencyOnly ? undefined : await runAsr(a, stream, streamBytes, quick, log);
+    const { libri, harvard, byVoice, whole, speechOnly } = asr ?? {
+      libri: noWer,
+      harvard: noWer,
+      byVoice: {},
+      whole: noWer,
+      speechOnly: noWer,
+    };
 
     // (c) Latency on a 10 s clip cut from the stream (speech and noise).
     const clip10 = await flacBytes(stream.samples.subarray(0, 10 * SAMPLE_RATE));
     const runs = quick ? 10 : 30;
+    const twoProcesses = createAudioAnalyzers({
+      decoder: new FfmpegDecoder({ fastPaths: false }),
+      inference: stack.inference,
+    });
+    await twoProcesses.init();
+    const wav48 = await wavBytes(stream.samples.subarray(0, 10 * SAMPLE_RATE), 48_000, 2);
     const loadBefore = loadavg()[0] ?? 0;
-    const vad10s = await measure(() => a.analyze(clip10, { tasks: ['vad'] }), runs);
-    const decode10s = await measure(() => a.analyze(clip10, { tasks: [] }), runs);
+    const [vad10s, decode10s, vad10sTwoProcesses, decode10sTwoProcesses, vad10sWav48] =
+      (await measureInterleaved(
+        [
+          () => a.analyze(clip10, { tasks: ['vad'] }),
+          () => a.analyze(clip10, { tasks: [] }),
+          () => twoProcesses.analyze(clip10, { tasks: ['vad'] }),
+          () => twoProcesses.analyze(clip10, { tasks: [] }),
+          () => a.analyze(wav48, { tasks: ['vad'] }),
+        ],
+        runs,
+      )) as [Latency, Latency, Latency, Latency, Latency];
+    await twoProcesses.close();
     log(
-      `latency decode+VAD 10 s: median ${f2(vad10s.medianMs)} ms, p99 ${f2(vad10s.p99Ms)} ms; decode ${f2(decode10s.medianMs)} ms`,
+      `latency decode+VAD 10 s: median ${f2(vad10s.medianMs)} ms, p99 ${f2(vad10s.p99Ms)} ms; decode ${f2(decode10s.medianMs)} ms; two processes: ${f2(vad10sTwoProcesses.medianMs)} / ${f2(decode10sTwoProcesses.medianMs)} ms; WAV 48 kHz decode+VAD ${f2(vad10sWav48.medianMs)} ms`,
     );
 
     const cpu = cpus();
@@ -343,12 +447,15 @@ async function main(): Promise<void> {
       latency: {
         vad10s,
         decode10s,
+        vad10sTwoProcesses,
+        decode10sTwoProcesses,
+        vad10sWav48,
         asrRtf: harvard.wallSeconds / harvard.audioSeconds,
         asrClipSeconds: harvard.audioSeconds,
         load: [loadBefore, loadavg()[0] ?? 0],
       },
     };
-    if (write && !quick) {
+    if (write && !quick && !latencyOnly) {
       await writeSection(markdown(report));
       log('wrote docs/accuracy.md (audio section)');
     }

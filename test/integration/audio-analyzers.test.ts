@@ -290,6 +290,31 @@ describe('voice activity', () => {
     expect(score.accuracy).toBeGreaterThanOrEqual(0.97);
     expect(r.results.vad?.segments.length).toBe(labels.speech.length);
   });
+
+  it('finds the same segments whether ffmpeg or the in-process WAV path decodes (16, 44.1, 48 kHz)', async () => {
+    const viaFfmpeg = createAudioAnalyzers({
+      decoder: new FfmpegDecoder({ fastPaths: false }),
+      inference: stack.inference,
+    });
+    await viaFfmpeg.init();
+    try {
+      const flac = new Uint8Array(readFileSync(join(FIXTURES, 'vad-stream.flac')));
+      for (const args of [
+        ['-c:a', 'pcm_s16le'],
+        ['-ar', '44100', '-ac', '2', '-c:a', 'pcm_s16le'],
+        ['-ar', '48000', '-c:a', 'pcm_f32le'],
+      ]) {
+        const bytes = await ffmpeg(['-i', 'pipe:0', ...args], 'wav', flac);
+        const fast = await stack.analyzers.analyze(bytes, { tasks: ['vad'] });
+        const slow = await viaFfmpeg.analyze(bytes, { tasks: ['vad'] });
+        expect(fast.results.vad?.segments.length, args.join(' ')).toBeGreaterThanOrEqual(5);
+        expect(fast.results.vad?.segments, args.join(' ')).toEqual(slow.results.vad?.segments);
+        expect(fast.results.vad?.frames).toBe(slow.results.vad?.frames);
+      }
+    } finally {
+      await viaFfmpeg.close();
+    }
+  }, 60_000);
 });
 
 describe('speech to text', () => {
