@@ -13,7 +13,11 @@
 //   the package's files are verified, then converted; the converter's outputs are verified too
 //   (the conversion is deterministic). Converter "nsfwjs-embedded": nsfwjs ships its Keras model
 //   as base64 inside JavaScript modules for browser bundlers; this writes the same topology and
-//   weight bytes as an ordinary tfjs layers model (model.json + weights.bin).
+//   weight bytes as an ordinary tfjs layers model (model.json + weights.bin). Converter
+//   "nanodet-input-size": Human's NanoDet graph re-sized to the input side of the model config's
+//   `input_size` parameter (scripts/nanodet-input-size.mjs: the same weights, the graph's baked-in
+//   feature-map sizes scaled); the outputs' hashes in source.json are for that side, so changing
+//   `input_size` means updating them (the mismatch message prints the new ones).
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
@@ -28,6 +32,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resizeNanodetGraph } from './nanodet-input-size.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundled = join(root, 'models', 'bundled');
@@ -81,6 +86,24 @@ const converters = {
       weightsManifest: [{ paths: ['weights.bin'], weights: json.weightsManifest.flatMap((g) => g.weights) }],
     };
     return { 'model.json': Buffer.from(JSON.stringify(model)), 'weights.bin': weights };
+  },
+  /** Human's nanodet.json + nanodet.bin → the same graph at the config's `input_size`. */
+  'nanodet-input-size'(pkgDir, files, modelDir) {
+    const jsonFile = files.find((f) => f.file.endsWith('.json'));
+    const binFile = files.find((f) => f.file.endsWith('.bin'));
+    if (!jsonFile || !binFile) throw new Error('nanodet-input-size needs the model .json and its .bin');
+    const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+    const side = Number(config.parameters?.input_size?.string_value);
+    if (!Number.isInteger(side)) throw new Error('config.json has no integer parameters.input_size');
+    const json = JSON.parse(readFileSync(join(pkgDir, jsonFile.file), 'utf8'));
+    const shards = json.weightsManifest.flatMap((g) => g.paths);
+    if (shards.length !== 1 || shards[0] !== binFile.file.split('/').pop()) {
+      throw new Error(
+        `nanodet-input-size expects one weight shard ${binFile.file}, the model lists ${shards}`,
+      );
+    }
+    const resized = resizeNanodetGraph(json, readFileSync(join(pkgDir, binFile.file)), side);
+    return { 'model.json': Buffer.from(JSON.stringify(resized.json)), [shards[0]]: resized.weights };
   },
 };
 
@@ -140,7 +163,7 @@ for (const model of readdirSync(bundled).sort()) {
   }
   let produced;
   try {
-    produced = convert(pkgDir, files);
+    produced = convert(pkgDir, files, join(bundled, model));
   } catch (e) {
     console.error(`bundle-models: ${model}: conversion failed: ${e.message}`);
     failures++;

@@ -224,8 +224,9 @@ Since then the server no longer runs these models on the main thread: the NSFW a
 are repository models (\`nsfw_mobilenet_v2\`, \`object_nanodet\` in models/bundled, backend \`tfjs\`,
 one worker thread per instance), **callable over OIP** (\`/v2/models/<name>/infer\`), and face-api
 runs in a worker thread of its own. The served engines answer as the libraries measured above
-(identical objects, NSFW class probabilities within 5e-6 on the dog and face-api photos (the test allows 5e-5), checked in
-test/integration/image-analyzers.test.ts), so the accuracy rows hold; the latency of the new
+(identical objects with NanoDet at Human's 416 px, NSFW class probabilities within 5e-6 on the dog and face-api photos (the test allows 5e-5), checked in
+test/integration/image-analyzers.test.ts), so the accuracy rows hold at 416; the served default runs NanoDet at 352 px
+(docs/adr/0014; its objects figures: \`scripts/eval/image-object-side.ts\`, quoted below this section); the latency of the new
 arrangement is in docs/benchmarks.md (\`bench/image.ts\`). face-api's nets (built in code, no graph
 file) and Tesseract's LSTM are engines behind ports, not repository models (docs/architecture.md §5).
 <!-- image:end -->`;

@@ -84,15 +84,15 @@ describe.each([
     expect(nsfw.metadata).toMatchObject({ format: 'layers-model', tfjs_backend: 'wasm' });
   });
 
-  it('reads the signature of a graph model (fixed shapes, six outputs)', () => {
-    expect(nanodet.inputs).toEqual([{ name: 'input_1', datatype: 'FP32', shape: [1, 3, 416, 416] }]);
+  it('reads the signature of a graph model (fixed shapes, six outputs; object_nanodet as bundled at input_size 352)', () => {
+    expect(nanodet.inputs).toEqual([{ name: 'input_1', datatype: 'FP32', shape: [1, 3, 352, 352] }]);
     expect(nanodet.outputs.map((o) => `${o.name}:${o.shape.join('x')}`).sort()).toEqual([
-      'Identity:1x2704x80',
-      'Identity_1:1x676x80',
-      'Identity_2:1x169x80',
-      'Identity_3:1x2704x44',
-      'Identity_4:1x676x44',
-      'Identity_5:1x169x44',
+      'Identity:1x1936x80',
+      'Identity_1:1x484x80',
+      'Identity_2:1x121x80',
+      'Identity_3:1x1936x44',
+      'Identity_4:1x484x44',
+      'Identity_5:1x121x44',
     ]);
     expect(nanodet.metadata).toMatchObject({ format: 'graph-model' });
   });
@@ -130,10 +130,10 @@ describe.each([
   });
 
   it('returns only the outputs asked for, in the order asked', async () => {
-    const out = await nanodet.run([pattern('input_1', [1, 3, 416, 416])], ['Identity_5', 'Identity_2']);
+    const out = await nanodet.run([pattern('input_1', [1, 3, 352, 352])], ['Identity_5', 'Identity_2']);
     expect(out.map((o) => [o.name, o.shape])).toEqual([
-      ['Identity_5', [1, 169, 44]],
-      ['Identity_2', [1, 169, 80]],
+      ['Identity_5', [1, 121, 44]],
+      ['Identity_2', [1, 121, 80]],
     ]);
     // Class scores are sigmoid outputs.
     expect(Array.from(out[1]?.data as Float32Array).every((v) => v >= 0 && v <= 1)).toBe(true);

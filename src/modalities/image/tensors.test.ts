@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Raster } from '../../core/ports/image.js';
-import { decodeNanodet, hwcToChw, nonMaxSuppression, resizeBilinearHwc } from './tensors.js';
+import {
+  decodeNanodet,
+  hwcToChw,
+  nanodetGridSides,
+  nonMaxSuppression,
+  resizeBilinearHwc,
+} from './tensors.js';
 
 const grey2x2: Raster = { data: new Uint8Array([0, 100, 200, 255]), width: 2, height: 2, channels: 1 };
 
@@ -81,5 +87,88 @@ describe('decodeNanodet', () => {
         box: [Math.trunc(x * 832), Math.trunc(y * 416), Math.trunc(w * 832), Math.trunc(h * 416)],
       },
     ]);
+  });
+
+  /**
+   * One object (a car) in an image of 1000 × 500: box x 350–750, y 150–250 (fractions 0.35–0.75,
+   * 0.3–0.5). At input side S, the stride-16 head sees it in the cell that holds its centre, with
+   * each edge's distance from that cell's centre as the nearest whole number of bins (a bin is one
+   * stride, × Human's 2.5·13/32). Decoding must give the box in image pixels at any S: exactly the
+   * cell centre ± the bins, and so within half a bin per edge of the true box.
+   */
+  const K = (2.5 * 13) / 32;
+  const W = 1000;
+  const H = 500;
+  const truth = { x0: 0.35, x1: 0.75, y0: 0.3, y1: 0.5 };
+  const seenAt = (inputSize: number) => {
+    const classes = 80;
+    const bins = 11;
+    const levels = nanodetGridSides(inputSize).map((side) => ({
+      side,
+      classes,
+      scores: new Float32Array(side * side * classes),
+      features: new Float32Array(side * side * 4 * bins),
+      featureWidth: 4 * bins,
+    }));
+    const level = levels[1] as (typeof levels)[number];
+    const g = level.side;
+    const col = Math.floor(((truth.x0 + truth.x1) / 2) * g);
+    const row = Math.floor(((truth.y0 + truth.y1) / 2) * g);
+    const cx = (col + 0.5) / g;
+    const cy = (row + 0.5) / g;
+    const cell = row * g + col;
+    level.scores[cell * classes + 2] = 0.9;
+    const edgeBins = [cx - truth.x0, cy - truth.y0, truth.x1 - cx, truth.y1 - cy].map((d) =>
+      Math.round((d * g) / K),
+    );
+    edgeBins.forEach((b, e) => (level.features[cell * 4 * bins + e * bins + b] = 1));
+    const found = decodeNanodet(
+      { levels },
+      { inputSize, width: W, height: H, minScore: 0.3, iouThreshold: 0.4, maxDetections: 20 },
+    );
+    const [l, t, r, b] = edgeBins.map((n) => (n * K) / g) as [number, number, number, number];
+    const expected = [
+      Math.trunc((cx - l) * W),
+      Math.trunc((cy - t) * H),
+      Math.trunc((cx + r - (cx - l)) * W),
+      Math.trunc((cy + b - (cy - t)) * H),
+    ];
+    return { found, expected, halfBin: (0.5 * K) / g };
+  };
+
+  it('derives the grids from the input side (S/32, S/16, S/8) and refuses sides that are not multiples of 32', () => {
+    expect(nanodetGridSides(416)).toEqual([13, 26, 52]);
+    expect(nanodetGridSides(352)).toEqual([11, 22, 44]);
+    expect(nanodetGridSides(320)).toEqual([10, 20, 40]);
+    expect(() => nanodetGridSides(300)).toThrow(/multiple of 32/);
+  });
+
+  it.each([416, 320])('decodes at input side %i to the box in original image pixels', (side) => {
+    const { found, expected, halfBin } = seenAt(side);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.classIndex).toBe(2);
+    expect(found[0]?.box).toEqual(expected);
+    const [x, y, w, h] = found[0]?.box as readonly number[] as [number, number, number, number];
+    // Within half a bin per edge of the true box (+1 px of truncation).
+    expect(Math.abs(x - truth.x0 * W)).toBeLessThanOrEqual(halfBin * W + 1);
+    expect(Math.abs(y - truth.y0 * H)).toBeLessThanOrEqual(halfBin * H + 1);
+    expect(Math.abs(x + w - truth.x1 * W)).toBeLessThanOrEqual(halfBin * W + 2);
+    expect(Math.abs(y + h - truth.y1 * H)).toBeLessThanOrEqual(halfBin * H + 2);
+  });
+
+  it('refuses outputs whose grids do not fit the input side', () => {
+    const level = (side: number) => ({
+      side,
+      classes: 80,
+      scores: new Float32Array(side * side * 80),
+      features: new Float32Array(side * side * 44),
+      featureWidth: 44,
+    });
+    expect(() =>
+      decodeNanodet(
+        { levels: [level(13), level(26), level(52)] },
+        { inputSize: 320, width: 10, height: 10, minScore: 0.3, iouThreshold: 0.4, maxDetections: 20 },
+      ),
+    ).toThrow(/does not fit input side 320/);
   });
 });

@@ -3,6 +3,7 @@
  * tensors (the same arithmetic as TensorFlow.js' ResizeBilinear kernel, so a served model sees the
  * pixels its original library fed it), NanoDet box decoding and greedy non-maximum suppression.
  */
+import { KaleidoError } from '../../core/errors.js';
 import type { Raster } from '../../core/ports/image.js';
 import { checkRaster } from './raster.js';
 
@@ -124,7 +125,10 @@ export interface NanodetDetection {
 }
 
 export interface NanodetOutputs {
-  /** Per stride (13, 26, 52 cells a side): class scores [cells × classes] and box features [cells × 4·bins]. */
+  /**
+   * Per stride (32, 16, 8 pixels: S/32, S/16, S/8 cells a side for input side S, i.e. 13, 26, 52
+   * at 416): class scores [cells × classes] and box features [cells × 4·bins].
+   */
   readonly levels: ReadonlyArray<{
     readonly side: number;
     readonly scores: Float32Array;
@@ -134,11 +138,35 @@ export interface NanodetOutputs {
   }>;
 }
 
+/** The strides of NanoDet's three heads, coarsest first, in input pixels. */
+export const NANODET_STRIDES = [32, 16, 8] as const;
+
+/** Cells a side of each level for input side `inputSize` (a multiple of 32): 13, 26, 52 at 416. */
+export function nanodetGridSides(inputSize: number): number[] {
+  if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % 32 !== 0) {
+    throw new KaleidoError(
+      'ERR_VALIDATION',
+      `NanoDet input side must be a positive multiple of 32, not ${inputSize}`,
+      {
+        details: { inputSize },
+      },
+    );
+  }
+  return NANODET_STRIDES.map((s) => inputSize / s);
+}
+
 /**
- * Decodes NanoDet outputs exactly as Human 3.x does (src/object/nanodet.ts): for every cell and
- * class above `minScore` (class 61 skipped, as Human does), the box edges are the arg-max bins of
- * the distance features, scaled by 2.5 / stride; then NMS. `inputSize` is the model's input side
- * (416); `width`/`height` the size of the image the boxes are reported on.
+ * Decodes NanoDet outputs as Human 3.x does (src/object/nanodet.ts): for every cell and class
+ * above `minScore` (class 61 skipped, as Human does), the box edges are the arg-max bins of the
+ * distance features, scaled by 2.5 / stride; then NMS. `inputSize` is the model's input side (a
+ * multiple of 32; Human only ran 416); `width`/`height` the size of the image the boxes are
+ * reported on. Coordinates are fractions of the input, so they map onto the image at any size.
+ *
+ * Human hard-codes the coarsest grid as 13 (416 / 32) and a box scale of 2.5 fitted to it: its
+ * edge distance is bin · 2.5 · 13 / 32 / side of the input (≈ 1.016 bin strides, NanoDet's own
+ * decoding being exactly one stride per bin). Here the coarsest grid is inputSize / 32 and the
+ * scale 2.5 · 13 / (inputSize / 32), which is the same distance in strides at every input side and
+ * the very same float arithmetic as Human's at 416.
  */
 export function decodeNanodet(
   out: NanodetOutputs,
@@ -151,11 +179,19 @@ export function decodeNanodet(
     readonly maxDetections: number;
   },
 ): NanodetDetection[] {
-  const SCALE_BOX = 2.5;
+  const coarsest = nanodetGridSides(options.inputSize)[0] as number; // 13 at 416
+  const SCALE_BOX = 2.5 * (13 / coarsest);
   const found: Array<NanodetDetection & { raw: [number, number, number, number] }> = [];
   for (const level of out.levels) {
     const baseSize = level.side;
-    const strideSize = baseSize / 13;
+    // 1, 2, 4 for strides 32, 16, 8.
+    const strideSize = baseSize / coarsest;
+    if (!Number.isInteger(strideSize) || level.scores.length !== baseSize * baseSize * level.classes) {
+      throw new KaleidoError(
+        'ERR_INTERNAL',
+        `NanoDet level of ${baseSize} cells a side does not fit input side ${options.inputSize}`,
+      );
+    }
     const bins = level.featureWidth / 4;
     for (let i = 0; i < baseSize * baseSize; i++) {
       for (let j = 0; j < level.classes; j++) {
