@@ -202,6 +202,11 @@ describe('e2e: data set → study → champion served over OIP → restart', () 
     // full-sized bag-of-words models (sentiment.test.ts); the floors catch a broken pipeline (0.5).
     expect(ev.accuracy).toBeGreaterThan(0.65);
     expect(ev.rocAuc).toBeGreaterThan(0.7);
+    // The figure docs/lifecycle.md's per-modality table quotes.
+    console.log(
+      `text study: test accuracy ${ev.accuracy.toFixed(3)}, macro-F1 ${ev.macroF1?.toFixed(3)}, ROC-AUC ${ev.rocAuc.toFixed(3)} on ${ev.rows} rows; ` +
+        `trials ${study.counts.complete} complete / ${study.counts.pruned} pruned`,
+    );
     expect(ev.confusionMatrix.matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(ev.rows);
     expect(study.result.model).toMatchObject({
       modelName: 'sentiment',
