@@ -14,11 +14,8 @@
  * If the thread dies, pending calls reject with ERR_INTERNAL and the classifier reports itself
  * unavailable with the reason; `close()` ends the thread.
  */
-import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
+import type { Worker } from 'node:worker_threads';
+import { KaleidoError } from '../../core/errors.js';
 import type {
   AnalyzerStatus,
   ClassifierInput,
@@ -26,6 +23,7 @@ import type {
   ExternalClassifier,
   Modality,
 } from '../../core/ports/analyzer.js';
+import { fromWireError, startSiblingWorker, type WireError } from '../worker-thread.js';
 import type { HfModelEntry } from './scan.js';
 
 export type ToHfWorker =
@@ -36,39 +34,10 @@ export type FromHfWorker =
   | { readonly type: 'result'; readonly id: number; readonly labels: ClassLabel[] }
   | { readonly type: 'failed'; readonly id: number; readonly error: WireError };
 
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-}
-
-export const toWire = (e: unknown): WireError => {
-  const k = toKaleidoError(e);
-  return { code: k.code, message: k.message };
-};
-const fromWire = (w: WireError): KaleidoError =>
-  new KaleidoError(Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL', w.message);
+export { toWireError as toWire, type WireError } from '../worker-thread.js';
 
 function startWorker(entry: HfModelEntry): Worker {
-  const ext = extname(new URL(import.meta.url).pathname);
-  const url = new URL(`./hf-worker-entry${ext}`, import.meta.url);
-  if (ext === '.ts' || ext === '.mts') {
-    // Under tsx/Vitest: register tsx in the thread, then import the TypeScript entry.
-    const require = createRequire(import.meta.url);
-    const manifestPath = require.resolve('tsx/package.json');
-    const manifest = require(manifestPath) as {
-      exports?: Record<string, string | { import?: string | { default?: string } }>;
-    };
-    const exported = manifest.exports?.['./esm/api'];
-    const target = typeof exported === 'object' ? exported.import : undefined;
-    const rel = typeof target === 'object' ? target.default : target;
-    if (!rel) throw new Error('tsx/package.json does not export ./esm/api');
-    const api = new URL(rel, pathToFileURL(manifestPath)).href;
-    const bootstrap =
-      `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
-      `return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(bootstrap, { eval: true, workerData: entry });
-  }
-  return new Worker(url, { workerData: entry });
+  return startSiblingWorker(import.meta.url, 'hf-worker-entry', { workerData: entry });
 }
 
 /** The input with its large buffer copied (the caller keeps its own), and what to transfer. */
@@ -141,7 +110,7 @@ export class WorkerHfClassifier implements ExternalClassifier {
             this.take(msg.id)?.resolve(msg.labels);
             break;
           case 'failed':
-            this.take(msg.id)?.reject(fromWire(msg.error));
+            this.take(msg.id)?.reject(fromWireError(msg.error));
             break;
         }
       });

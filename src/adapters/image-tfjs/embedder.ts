@@ -13,13 +13,13 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { KaleidoError } from '../../core/errors.js';
 import type { Raster } from '../../core/ports/image.js';
 import type { ImageEmbedder } from '../../core/ports/media-features.js';
+import { startSiblingWorker } from '../worker-thread.js';
 import { fileModelHandler, packageDir, packageVersion, Serial, tfjsWasm, type Tf } from './backend.js';
 
 export const MOBILENET_EMBEDDING_NAME = 'nsfwjs-mobilenet_v2-gap';
@@ -185,32 +185,13 @@ export type EmbedderResponse =
   | { readonly id: number; readonly ok: true; readonly embeddings?: Float32Array }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
 
-function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as {
-    exports?: Record<string, string | { import?: string | { default?: string } }>;
-  };
-  const entry = manifest.exports?.['./esm/api'];
-  const target = typeof entry === 'object' ? entry.import : undefined;
-  const relative = typeof target === 'object' ? target.default : target;
-  if (!relative) throw new Error('tsx/package.json does not export ./esm/api for import');
-  return new URL(relative, pathToFileURL(manifestPath)).href;
-}
-
 /**
  * The worker beside this module: compiled `embedder-worker.js`, or from TypeScript sources the
  * `.ts` file through a tsx bootstrap (Node 20 does not run tsx's hooks in worker threads otherwise;
  * same approach as the ONNX session worker).
  */
 function startEmbedderWorker(workerData: MobileNetEmbedderOptions): Worker {
-  const ext = extname(new URL(import.meta.url).pathname);
-  const url = new URL(`./embedder-worker${ext}`, import.meta.url);
-  if (ext === '.ts' || ext === '.mts') {
-    const bootstrap = `import(${JSON.stringify(tsxEsmApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(bootstrap, { eval: true, workerData });
-  }
-  return new Worker(url, { workerData });
+  return startSiblingWorker(import.meta.url, 'embedder-worker', { workerData });
 }
 
 export class WorkerImageEmbedder implements ImageEmbedder {

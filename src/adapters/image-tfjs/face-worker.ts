@@ -10,15 +10,13 @@
  * If the thread dies, pending calls reject with ERR_INTERNAL and the engine reports itself
  * unavailable with the reason; `close()` ends the thread.
  */
-import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
+import type { Worker } from 'node:worker_threads';
+import { KaleidoError } from '../../core/errors.js';
 import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { EngineFace, FaceEngine, Raster } from '../../core/ports/image.js';
 import type { FaceApiOptions } from './face-api-faces.js';
 import { FaceApiFaces } from './face-api-faces.js';
+import { fromWireError, startSiblingWorker, type WireError } from '../worker-thread.js';
 
 export type ToFaceWorker =
   { readonly type: 'detect'; readonly id: number; readonly image: Raster } | { readonly type: 'close' };
@@ -28,39 +26,10 @@ export type FromFaceWorker =
   | { readonly type: 'result'; readonly id: number; readonly faces: EngineFace[] }
   | { readonly type: 'failed'; readonly id: number; readonly error: WireError };
 
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-}
-
-export const toWire = (e: unknown): WireError => {
-  const k = toKaleidoError(e);
-  return { code: k.code, message: k.message };
-};
-const fromWire = (w: WireError): KaleidoError =>
-  new KaleidoError(Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL', w.message);
+export { toWireError as toWire, type WireError } from '../worker-thread.js';
 
 function startWorker(options: FaceApiOptions): Worker {
-  const ext = extname(new URL(import.meta.url).pathname);
-  const url = new URL(`./face-worker-entry${ext}`, import.meta.url);
-  if (ext === '.ts' || ext === '.mts') {
-    // Under tsx/Vitest: register tsx in the thread, then import the TypeScript entry.
-    const require = createRequire(import.meta.url);
-    const manifestPath = require.resolve('tsx/package.json');
-    const manifest = require(manifestPath) as {
-      exports?: Record<string, string | { import?: string | { default?: string } }>;
-    };
-    const entry = manifest.exports?.['./esm/api'];
-    const target = typeof entry === 'object' ? entry.import : undefined;
-    const rel = typeof target === 'object' ? target.default : target;
-    if (!rel) throw new Error('tsx/package.json does not export ./esm/api');
-    const api = new URL(rel, pathToFileURL(manifestPath)).href;
-    const bootstrap =
-      `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
-      `return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(bootstrap, { eval: true, workerData: options });
-  }
-  return new Worker(url, { workerData: options });
+  return startSiblingWorker(import.meta.url, 'face-worker-entry', { workerData: options });
 }
 
 export class WorkerFaceApiFaces implements FaceEngine {
@@ -110,14 +79,14 @@ export class WorkerFaceApiFaces implements FaceEngine {
             break;
           case 'load-failed':
             this.failure = msg.error.message;
-            reject(fromWire(msg.error));
+            reject(fromWireError(msg.error));
             void worker.terminate();
             break;
           case 'result':
             this.take(msg.id)?.resolve(msg.faces);
             break;
           case 'failed':
-            this.take(msg.id)?.reject(fromWire(msg.error));
+            this.take(msg.id)?.reject(fromWireError(msg.error));
             break;
         }
       });

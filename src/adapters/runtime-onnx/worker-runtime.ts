@@ -40,13 +40,12 @@
  * ones, then waits for the count to reach zero, and only then terminates the thread. Callers do
  * not wait for that: their runs are rejected at once.
  */
-import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
 import type { InferenceRuntime, RuntimeLoadOptions, RuntimeSession } from '../../core/ports/runtime.js';
 import type { Datatype, Tensor, TensorData, TensorMetadata } from '../../core/tensor.js';
+import { tsxBootstrap, tsxEsmApiUrl } from '../worker-thread.js';
 import { checkThreads, labelOf } from './onnx-runtime.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -256,31 +255,6 @@ export interface SessionWorkerEntry {
 }
 
 /**
- * The file URL of tsx's ESM API (`tsx/esm/api`, import condition). Read from tsx's package.json
- * exports: `require.resolve` would pick the CommonJS build, whose `register()` cannot be used here.
- */
-function tsxEsmApiUrl(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    const manifestPath = require.resolve('tsx/package.json');
-    const manifest = require(manifestPath) as {
-      exports?: Record<string, string | { import?: string | { default?: string } }>;
-    };
-    const entry = manifest.exports?.['./esm/api'];
-    const target = typeof entry === 'object' ? entry.import : undefined;
-    const relative = typeof target === 'object' ? target.default : target;
-    if (!relative) throw new Error('tsx/package.json does not export ./esm/api for import');
-    return new URL(relative, pathToFileURL(manifestPath)).href;
-  } catch (e) {
-    throw new KaleidoError(
-      'ERR_INTERNAL',
-      `running the ONNX session worker from TypeScript sources needs tsx (${(e as Error).message})`,
-      { cause: e },
-    );
-  }
-}
-
-/**
  * Resolves the session worker next to the module at `moduleUrl`.
  * - Compiled (".js"/".mjs"): the compiled `session-worker.js` beside it, started directly.
  * - TypeScript sources (tsx, Vitest: ".ts"/".mts"): `session-worker.ts`, which Node cannot load on
@@ -296,12 +270,9 @@ export function resolveSessionWorkerEntry(
   const url = new URL(`./session-worker${ext}`, moduleUrl);
   if (ext === '.js' || ext === '.mjs') return { url };
   if (ext === '.ts' || ext === '.mts') {
-    const api = JSON.stringify(resolveTsxApi());
-    const target = JSON.stringify(url.href);
     // An import failure rejects unhandled, which ends the worker with an 'error' event: the
     // session reports it as ERR_MODEL_LOAD_FAILED.
-    const bootstrap = `import(${api}).then(({ register }) => { register(); return import(${target}); });`;
-    return { url, bootstrap };
+    return { url, bootstrap: tsxBootstrap(url.href, resolveTsxApi()) };
   }
   throw new KaleidoError('ERR_INTERNAL', `cannot locate the ONNX session worker beside ${moduleUrl}`, {
     details: { moduleUrl },

@@ -20,13 +20,11 @@
  * process, unlike onnxruntime-node). If the thread dies, pending runs reject with ERR_INTERNAL and
  * later ones with ERR_MODEL_NOT_READY.
  */
-import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
 import type { InferenceRuntime, RuntimeLoadOptions, RuntimeSession } from '../../core/ports/runtime.js';
 import type { Tensor, TensorData, TensorMetadata } from '../../core/tensor.js';
+import { startSiblingWorker } from '../worker-thread.js';
 import { labelOf, TFJS_BACKEND, TFJS_MODEL_FILENAME, TFJS_PLATFORM } from './tfjs-runtime.js';
 
 /** A KaleidoError as it crosses the thread boundary. */
@@ -104,30 +102,8 @@ export function encodeTensors(
   return { tensors: wire, transfer: [...transfer] };
 }
 
-/** tsx's ESM API, to run the TypeScript worker entry under tsx/Vitest (see runtime-onnx). */
-function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as {
-    exports?: Record<string, string | { import?: string | { default?: string } }>;
-  };
-  const entry = manifest.exports?.['./esm/api'];
-  const target = typeof entry === 'object' ? entry.import : undefined;
-  const rel = typeof target === 'object' ? target.default : target;
-  if (!rel) throw new Error('tsx/package.json does not export ./esm/api for import');
-  return new URL(rel, pathToFileURL(manifestPath)).href;
-}
-
 function startWorker(workerData: TfjsWorkerData): Worker {
-  const ext = extname(new URL(import.meta.url).pathname);
-  const url = new URL(`./session-worker${ext}`, import.meta.url);
-  if (ext === '.ts' || ext === '.mts') {
-    const bootstrap =
-      `import(${JSON.stringify(tsxEsmApiUrl())}).then(({ register }) => { register(); ` +
-      `return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(bootstrap, { eval: true, workerData });
-  }
-  return new Worker(url, { workerData });
+  return startSiblingWorker(import.meta.url, 'session-worker', { workerData });
 }
 
 interface Pending {

@@ -1,0 +1,76 @@
+/**
+ * What every adapter that runs work in a worker thread shares: starting the entry module that sits
+ * beside the calling module, compiled or from TypeScript sources, and carrying errors across the
+ * thread boundary with their catalog codes.
+ *
+ * From TypeScript sources (tsx, Vitest) Node 20 cannot load a `.ts` worker entry by itself, and
+ * neither `--import tsx` in the worker's execArgv nor tsx's loader entry registers hooks in a worker
+ * thread; tsx's ESM API `register()` does. So a small eval'd bootstrap registers tsx and then
+ * imports the entry. Compiled builds start the `.js` entry directly.
+ */
+import { createRequire } from 'node:module';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../core/errors.js';
+
+/**
+ * The file URL of tsx's ESM API (`tsx/esm/api`, import condition), read from tsx's package.json
+ * exports: `require.resolve('tsx/esm/api')` would pick the CommonJS build, whose `register()`
+ * cannot be used here.
+ */
+export function tsxEsmApiUrl(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const manifestPath = require.resolve('tsx/package.json');
+    const manifest = require(manifestPath) as {
+      exports?: Record<string, string | { import?: string | { default?: string } }>;
+    };
+    const entry = manifest.exports?.['./esm/api'];
+    const target = typeof entry === 'object' ? entry.import : undefined;
+    const relative = typeof target === 'object' ? target.default : target;
+    if (!relative) throw new Error('tsx/package.json does not export ./esm/api for import');
+    return new URL(relative, pathToFileURL(manifestPath)).href;
+  } catch (e) {
+    throw new KaleidoError(
+      'ERR_INTERNAL',
+      `running a worker thread from TypeScript sources needs tsx (${(e as Error).message})`,
+      { cause: e },
+    );
+  }
+}
+
+/** The bootstrap that registers tsx in a worker thread, then imports `entryUrl`. */
+export const tsxBootstrap = (entryUrl: string, api: string = tsxEsmApiUrl()): string =>
+  `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
+  `return import(${JSON.stringify(entryUrl)}); });`;
+
+/**
+ * Starts the worker entry `<entryName>.js` (or `.ts` under tsx) that sits beside the module at
+ * `moduleUrl` (pass `import.meta.url`).
+ */
+export function startSiblingWorker(
+  moduleUrl: string,
+  entryName: string,
+  options: WorkerOptions = {},
+): Worker {
+  const ext = extname(new URL(moduleUrl).pathname);
+  const url = new URL(`./${entryName}${ext}`, moduleUrl);
+  if (ext === '.ts' || ext === '.mts') return new Worker(tsxBootstrap(url.href), { ...options, eval: true });
+  return new Worker(url, options);
+}
+
+/** An error as it crosses a thread boundary: its catalog code and message. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export const toWireError = (e: unknown): WireError => {
+  const k = toKaleidoError(e);
+  return { code: k.code, message: k.message };
+};
+
+/** Back to a KaleidoError; a code this build does not know becomes ERR_INTERNAL. */
+export const fromWireError = (w: WireError): KaleidoError =>
+  new KaleidoError(Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL', w.message);
