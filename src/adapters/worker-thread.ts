@@ -60,17 +60,58 @@ export function startSiblingWorker(
   return new Worker(url, options);
 }
 
-/** An error as it crosses a thread boundary: its catalog code and message. */
+/** A KaleidoError as it crosses a thread boundary. */
 export interface WireError {
   readonly code: string;
   readonly message: string;
+  readonly details?: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
+  /** The underlying error (e.g. the engine's own message), kept for the server log. */
+  readonly cause?: { readonly name: string; readonly message: string; readonly stack?: string };
 }
 
-export const toWireError = (e: unknown): WireError => {
-  const k = toKaleidoError(e);
-  return { code: k.code, message: k.message };
-};
+function describeCause(cause: unknown): WireError['cause'] {
+  if (cause instanceof Error) {
+    return { name: cause.name, message: cause.message, ...(cause.stack ? { stack: cause.stack } : {}) };
+  }
+  return { name: 'Error', message: String(cause) };
+}
 
-/** Back to a KaleidoError; a code this build does not know becomes ERR_INTERNAL. */
-export const fromWireError = (w: WireError): KaleidoError =>
-  new KaleidoError(Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL', w.message);
+/** Details that survive postMessage, or none (a detail holding a function must not fail the answer). */
+function cloneableDetails(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (details === undefined) return undefined;
+  try {
+    return structuredClone(details);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serialises any thrown value for postMessage; non-KaleidoErrors become ERR_INTERNAL. */
+export function toWireError(e: unknown): WireError {
+  const k = toKaleidoError(e);
+  const details = cloneableDetails(k.details);
+  return {
+    code: k.code,
+    message: k.message,
+    ...(details !== undefined ? { details } : {}),
+    ...(k.retryAfterSeconds !== undefined ? { retryAfterSeconds: k.retryAfterSeconds } : {}),
+    ...(k.cause !== undefined ? { cause: describeCause(k.cause) } : {}),
+  };
+}
+
+/** Rebuilds a KaleidoError from its wire form; a code unknown to this build becomes ERR_INTERNAL. */
+export function fromWireError(w: WireError): KaleidoError {
+  const code: ErrorCode = Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL';
+  let cause: Error | undefined;
+  if (w.cause) {
+    cause = new Error(w.cause.message);
+    cause.name = w.cause.name;
+    if (w.cause.stack !== undefined) cause.stack = w.cause.stack;
+  }
+  return new KaleidoError(code, w.message, {
+    ...(w.details !== undefined ? { details: w.details } : {}),
+    ...(w.retryAfterSeconds !== undefined ? { retryAfterSeconds: w.retryAfterSeconds } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}

@@ -42,10 +42,10 @@
  */
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
+import { KaleidoError } from '../../core/errors.js';
 import type { InferenceRuntime, RuntimeLoadOptions, RuntimeSession } from '../../core/ports/runtime.js';
 import type { Datatype, Tensor, TensorData, TensorMetadata } from '../../core/tensor.js';
-import { tsxBootstrap, tsxEsmApiUrl } from '../worker-thread.js';
+import { fromWireError, tsxBootstrap, tsxEsmApiUrl, type WireError } from '../worker-thread.js';
 import { checkThreads, labelOf } from './onnx-runtime.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -60,15 +60,11 @@ export interface WireTensor {
   readonly data: TensorData;
 }
 
-/** A KaleidoError as it crosses the thread boundary. */
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-  readonly retryAfterSeconds?: number;
-  /** The underlying error (e.g. onnxruntime's message), kept for the server log. */
-  readonly cause?: { readonly name: string; readonly message: string; readonly stack?: string };
-}
+export {
+  fromWireError as deserializeError,
+  toWireError as serializeError,
+  type WireError,
+} from '../worker-thread.js';
 
 /** `workerData` of a session worker. */
 export interface SessionWorkerData {
@@ -113,41 +109,6 @@ export type FromSessionWorker =
   | { readonly type: 'result'; readonly id: number; readonly outputs: readonly WireTensor[] }
   | { readonly type: 'failed'; readonly id: number; readonly error: WireError }
   | { readonly type: 'closed' };
-
-function describeCause(cause: unknown): WireError['cause'] {
-  if (cause instanceof Error) {
-    return { name: cause.name, message: cause.message, ...(cause.stack ? { stack: cause.stack } : {}) };
-  }
-  return { name: 'Error', message: String(cause) };
-}
-
-/** Serialises any thrown value for postMessage; non-KaleidoErrors become ERR_INTERNAL. */
-export function serializeError(e: unknown): WireError {
-  const k = toKaleidoError(e);
-  return {
-    code: k.code,
-    message: k.message,
-    ...(k.details !== undefined ? { details: k.details } : {}),
-    ...(k.retryAfterSeconds !== undefined ? { retryAfterSeconds: k.retryAfterSeconds } : {}),
-    ...(k.cause !== undefined ? { cause: describeCause(k.cause) } : {}),
-  };
-}
-
-/** Rebuilds a KaleidoError from its wire form; a code unknown to this build becomes ERR_INTERNAL. */
-export function deserializeError(w: WireError): KaleidoError {
-  const code: ErrorCode = Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL';
-  let cause: Error | undefined;
-  if (w.cause) {
-    cause = new Error(w.cause.message);
-    cause.name = w.cause.name;
-    if (w.cause.stack !== undefined) cause.stack = w.cause.stack;
-  }
-  return new KaleidoError(code, w.message, {
-    ...(w.details !== undefined ? { details: w.details } : {}),
-    ...(w.retryAfterSeconds !== undefined ? { retryAfterSeconds: w.retryAfterSeconds } : {}),
-    ...(cause !== undefined ? { cause } : {}),
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Zero-copy rule
@@ -474,7 +435,7 @@ export class WorkerSession implements RuntimeSession {
         this.settleStart.resolve();
         break;
       case 'load-failed':
-        this.loadError = deserializeError(msg.error);
+        this.loadError = fromWireError(msg.error);
         this.state = 'dead';
         this.ending = true;
         this.deathReason = 'it failed to load';
@@ -487,7 +448,7 @@ export class WorkerSession implements RuntimeSession {
       }
       case 'failed': {
         const run = this.take(msg.id);
-        run?.reject(deserializeError(msg.error));
+        run?.reject(fromWireError(msg.error));
         break;
       }
       case 'closed':

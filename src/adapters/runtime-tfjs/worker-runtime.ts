@@ -21,18 +21,17 @@
  * later ones with ERR_MODEL_NOT_READY.
  */
 import type { Worker } from 'node:worker_threads';
-import { ErrorCatalog, KaleidoError, toKaleidoError, type ErrorCode } from '../../core/errors.js';
+import { KaleidoError } from '../../core/errors.js';
 import type { InferenceRuntime, RuntimeLoadOptions, RuntimeSession } from '../../core/ports/runtime.js';
 import type { Tensor, TensorData, TensorMetadata } from '../../core/tensor.js';
-import { startSiblingWorker } from '../worker-thread.js';
+import { fromWireError, startSiblingWorker, type WireError } from '../worker-thread.js';
 import { labelOf, TFJS_BACKEND, TFJS_MODEL_FILENAME, TFJS_PLATFORM } from './tfjs-runtime.js';
 
-/** A KaleidoError as it crosses the thread boundary. */
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-}
+export {
+  fromWireError as deserializeError,
+  toWireError as serializeError,
+  type WireError,
+} from '../worker-thread.js';
 
 export type ToTfjsWorker =
   | {
@@ -57,22 +56,6 @@ export type FromTfjsWorker =
 
 export interface TfjsWorkerData {
   readonly modelPath: string;
-}
-
-export function serializeError(e: unknown): WireError {
-  const k = toKaleidoError(e);
-  let details: Record<string, unknown> | undefined;
-  try {
-    details = k.details === undefined ? undefined : (structuredClone(k.details) as Record<string, unknown>);
-  } catch {
-    details = undefined;
-  }
-  return { code: k.code, message: k.message, ...(details === undefined ? {} : { details }) };
-}
-
-export function deserializeError(w: WireError): KaleidoError {
-  const code: ErrorCode = Object.hasOwn(ErrorCatalog, w.code) ? (w.code as ErrorCode) : 'ERR_INTERNAL';
-  return new KaleidoError(code, w.message, w.details === undefined ? {} : { details: w.details });
 }
 
 /**
@@ -146,14 +129,14 @@ export class TfjsWorkerSession implements RuntimeSession {
         case 'load-failed':
           this.state = 'dead';
           this.deathReason = 'it failed to load';
-          settle.reject(deserializeError(msg.error));
+          settle.reject(fromWireError(msg.error));
           void this.worker.terminate();
           break;
         case 'result':
           this.take(msg.id)?.resolve(msg.outputs as Tensor[]);
           break;
         case 'failed':
-          this.take(msg.id)?.reject(deserializeError(msg.error));
+          this.take(msg.id)?.reject(fromWireError(msg.error));
           break;
         case 'closed':
           this.onClosed?.();
