@@ -156,6 +156,37 @@ describe('auth.mode=disabled', () => {
   });
 });
 
+describe('auth on, console sessions off (auth.sessions.enabled=false)', () => {
+  it('"who am I" answers bearer callers (sessions: false), refuses anonymous ones, and offers no sign-in', async () => {
+    const server = await startTestServer({
+      startupModels: [],
+      auth: {},
+      overrides: { 'auth.sessions.enabled': 'false', 'analysis.modalities': 'text' },
+    });
+    try {
+      const who = await fetch(`${server.httpUrl}/v1/auth/session`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
+      expect(who.status).toBe(200);
+      expect(await who.json()).toMatchObject({
+        auth: 'enabled',
+        sessions: false,
+        principal: { kind: 'api_key', tenantId: 'system', role: 'admin' },
+        csrfToken: null,
+      });
+      expect((await fetch(`${server.httpUrl}/v1/auth/session`)).status).toBe(401);
+      const login = await fetch(`${server.httpUrl}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiKey: TEST_ADMIN_KEY }),
+      });
+      expect([401, 404]).toContain(login.status);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('security store on PostgreSQL', () => {
   const PG_URL = process.env['KALEIDO_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -90,6 +90,30 @@ export async function registerDisabledAuthSessionRoute(app: FastifyInstance): Pr
   );
 }
 
+/**
+ * GET /v1/auth/session with auth on but console sessions off (`auth.sessions.enabled=false`): bearer
+ * callers (API keys, JWTs) still learn who they are and what they may do; `sessions: false` tells
+ * the console that signing in is not offered here.
+ */
+export async function registerBearerOnlySessionRoute(app: FastifyInstance): Promise<void> {
+  app.get(
+    SESSION_ROUTE,
+    declare({ action: 'read', resource: 'user', anyPrincipal: true }),
+    async (request, reply) => {
+      const p = principalOf(request);
+      return json(reply, 200, {
+        auth: 'enabled',
+        sessions: false,
+        principal: { kind: p.kind, subject: p.subject, tenantId: p.tenantId, role: p.role, scopes: p.scopes },
+        permissions: permissionsOf(p),
+        csrfToken: null,
+        expiresAt: null,
+        idleExpiresAt: null,
+      });
+    },
+  );
+}
+
 const LOGIN_FAILED = 'sign-in failed: unknown user, wrong password or invalid API key';
 
 export async function registerAuthSessionRoutes(app: FastifyInstance, deps: AuthSessionDeps): Promise<void> {

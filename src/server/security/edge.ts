@@ -20,7 +20,11 @@ import {
   type AuthMode,
   type RouteSecurity,
 } from '../plugins/security.js';
-import { LOGIN_ROUTE, registerAuthSessionRoutes } from '../routes/auth-sessions.js';
+import {
+  LOGIN_ROUTE,
+  registerAuthSessionRoutes,
+  registerBearerOnlySessionRoute,
+} from '../routes/auth-sessions.js';
 import { registerSecurityAdminRoutes } from '../routes/security-admin.js';
 import { openRoutesFor, routeSecurityFor } from './route-table.js';
 
@@ -191,5 +195,8 @@ export async function registerSecurityEdge(
       trustedOrigins: origins,
       ...(security.now === undefined ? {} : { now: security.now }),
     });
+  } else {
+    // Console sign-in is off; "who am I" still answers bearer callers (no 404 for the console).
+    await registerBearerOnlySessionRoute(app);
   }
 }
