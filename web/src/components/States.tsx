@@ -21,6 +21,21 @@ export function ErrorState({
   readonly onRetry?: () => void;
 }) {
   const problem = describeError(error);
+  if (problem.code === 'ERR_UNAUTHENTICATED') {
+    // Not a failure to alarm anyone with: the server wants a signed-in caller (a first visit, or
+    // a session that ended). Say what to do.
+    return (
+      <div className="state" role="status">
+        <p className="title">Sign in to see this</p>
+        <p>This server asks who you are first: use “Sign in” at the top of the page, then “Try again”.</p>
+        {onRetry && (
+          <button type="button" onClick={onRetry}>
+            Try again
+          </button>
+        )}
+      </div>
+    );
+  }
   return (
     <div className="state error" role="alert">
       <p className="title">{context}</p>

@@ -101,4 +101,17 @@ describe('ErrorState', () => {
     render(<ErrorState error={error} context="Reading the metrics failed." />);
     expect(screen.getByRole('alert').textContent).toContain('The server did not answer.');
   });
+  it('asks to sign in, without an alarm, when the server wants credentials', () => {
+    const error = new KaleidoApiError('GET /v1/pipelines failed', {
+      kind: 'http',
+      status: 401,
+      method: 'GET',
+      url: 'http://x/v1/pipelines',
+      code: 'ERR_UNAUTHENTICATED',
+      body: { error: { code: 'ERR_UNAUTHENTICATED', message: 'credentials are required' } },
+    });
+    render(<ErrorState error={error} context="Loading the pipelines failed." />);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByRole('status').textContent).toContain('Sign in to see this');
+  });
 });
