@@ -115,3 +115,45 @@ export function fromWireError(w: WireError): KaleidoError {
     ...(cause !== undefined ? { cause } : {}),
   });
 }
+
+/**
+ * The calls in flight to one worker: ids, their promises, and the worker's ref count. While a call
+ * is pending the worker is ref'd (the process waits for the answer); once none is, it is unref'd so
+ * an idle worker never keeps the process alive.
+ */
+export class PendingCalls<T> {
+  private readonly calls = new Map<number, { resolve: (value: T) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+
+  constructor(private readonly worker: () => Worker | undefined) {}
+
+  /** A new call: its id (to post with the request) and the promise its answer settles. */
+  open(): { readonly id: number; readonly result: Promise<T> } {
+    const id = this.nextId++;
+    const result = new Promise<T>((resolve, reject) => this.calls.set(id, { resolve, reject }));
+    this.worker()?.ref();
+    return { id, result };
+  }
+
+  resolve(id: number, value: T): void {
+    this.take(id)?.resolve(value);
+  }
+
+  reject(id: number, error: unknown): void {
+    this.take(id)?.reject(error);
+  }
+
+  /** Fails every call in flight (the worker died or is closing). */
+  rejectAll(error: unknown): void {
+    for (const call of this.calls.values()) call.reject(error);
+    this.calls.clear();
+    this.worker()?.unref();
+  }
+
+  private take(id: number) {
+    const call = this.calls.get(id);
+    this.calls.delete(id);
+    if (this.calls.size === 0) this.worker()?.unref();
+    return call;
+  }
+}

@@ -27,7 +27,7 @@ import type {
   Modality,
 } from '../../core/ports/analyzer.js';
 import { WorkerHfClassifier } from './hf-worker.js';
-import type { HfModelEntry, HfPipelineTask } from './scan.js';
+import { initialStatus, type HfModelEntry, type HfPipelineTask } from './scan.js';
 
 type Classify = (input: unknown, options: { top_k: number | null }) => Promise<unknown>;
 interface LoadedPipeline {
@@ -90,10 +90,7 @@ export class HfClassifier implements ExternalClassifier {
     this.modality = entry.modality ?? 'text';
     this.task = entry.task ?? 'unsupported';
     this.model = entry.name;
-    this.state =
-      entry.problems.length > 0
-        ? { available: false, reason: `not a usable Hugging Face model: ${entry.problems.join('; ')}` }
-        : { available: false, reason: 'not initialised' };
+    this.state = initialStatus(entry);
   }
 
   /** "1+<first 12 hex of the ONNX file's SHA-256>": version 1 as OIP serves it, and which bytes. */

@@ -23,8 +23,8 @@ import type {
   ExternalClassifier,
   Modality,
 } from '../../core/ports/analyzer.js';
-import { fromWireError, startSiblingWorker, type WireError } from '../worker-thread.js';
-import type { HfModelEntry } from './scan.js';
+import { fromWireError, PendingCalls, startSiblingWorker, type WireError } from '../worker-thread.js';
+import { initialStatus, type HfModelEntry } from './scan.js';
 
 export type ToHfWorker =
   | { readonly type: 'classify'; readonly id: number; readonly input: ClassifierInput }
@@ -62,21 +62,14 @@ export class WorkerHfClassifier implements ExternalClassifier {
   private worker: Worker | undefined;
   private state: AnalyzerStatus;
   private loading: Promise<void> | undefined;
-  private readonly pending = new Map<
-    number,
-    { resolve: (l: ClassLabel[]) => void; reject: (e: unknown) => void }
-  >();
-  private nextId = 1;
+  private readonly pending = new PendingCalls<ClassLabel[]>(() => this.worker);
 
   constructor(private readonly entry: HfModelEntry) {
     this.name = entry.name;
     this.modality = entry.modality ?? 'text';
     this.task = entry.task ?? 'unsupported';
     this.model = entry.name;
-    this.state =
-      entry.problems.length > 0
-        ? { available: false, reason: `not a usable Hugging Face model: ${entry.problems.join('; ')}` }
-        : { available: false, reason: 'not initialised' };
+    this.state = initialStatus(entry);
   }
 
   get version(): string {
@@ -107,10 +100,10 @@ export class WorkerHfClassifier implements ExternalClassifier {
             resolve();
             break;
           case 'result':
-            this.take(msg.id)?.resolve(msg.labels);
+            this.pending.resolve(msg.id, msg.labels);
             break;
           case 'failed':
-            this.take(msg.id)?.reject(fromWireError(msg.error));
+            this.pending.reject(msg.id, fromWireError(msg.error));
             break;
         }
       });
@@ -118,10 +111,9 @@ export class WorkerHfClassifier implements ExternalClassifier {
         if (this.worker === worker) {
           this.state = { available: false, reason: `classifier worker ${reason}` };
         }
-        for (const p of this.pending.values()) {
-          p.reject(new KaleidoError('ERR_INTERNAL', `classifier ${this.name}: its worker ${reason}`));
-        }
-        this.pending.clear();
+        this.pending.rejectAll(
+          new KaleidoError('ERR_INTERNAL', `classifier ${this.name}: its worker ${reason}`),
+        );
         if (!started) resolve();
       };
       worker.on('error', (e) => die(`failed: ${e.message}`));
@@ -145,19 +137,10 @@ export class WorkerHfClassifier implements ExternalClassifier {
         ),
       );
     }
-    const id = this.nextId++;
-    const result = new Promise<ClassLabel[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const { id, result } = this.pending.open();
     const t = transferable(input);
-    worker.ref();
     worker.postMessage({ type: 'classify', id, input: t.input } satisfies ToHfWorker, t.transfer);
     return result;
-  }
-
-  private take(id: number) {
-    const p = this.pending.get(id);
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
-    return p;
   }
 
   async close(): Promise<void> {
@@ -165,10 +148,7 @@ export class WorkerHfClassifier implements ExternalClassifier {
     this.worker = undefined;
     this.loading = undefined;
     if (this.state.available) this.state = { available: false, reason: 'closed' };
-    for (const p of this.pending.values()) {
-      p.reject(new KaleidoError('ERR_UNAVAILABLE', `classifier ${this.name} closed`));
-    }
-    this.pending.clear();
+    this.pending.rejectAll(new KaleidoError('ERR_UNAVAILABLE', `classifier ${this.name} closed`));
     if (worker) await worker.terminate();
   }
 }

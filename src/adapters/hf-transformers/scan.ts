@@ -18,7 +18,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Modality } from '../../core/ports/analyzer.js';
+import type { AnalyzerStatus, Modality } from '../../core/ports/analyzer.js';
 import { HF_ONNX_FILES, isHuggingFaceConfig, MODEL_NAME_PATTERN } from '../repository-fs/fs-model-source.js';
 
 /** The rate the audio modality decodes to. */
@@ -198,3 +198,9 @@ export function scanHfModels(repositories: readonly string[]): HfModelEntry[] {
       : e,
   );
 }
+
+/** Before init: unusable (with the scanner's reasons) or not initialised yet. */
+export const initialStatus = (entry: HfModelEntry): AnalyzerStatus =>
+  entry.problems.length > 0
+    ? { available: false, reason: `not a usable Hugging Face model: ${entry.problems.join('; ')}` }
+    : { available: false, reason: 'not initialised' };

@@ -16,7 +16,7 @@ import type { AnalyzerStatus } from '../../core/ports/analyzer.js';
 import type { EngineFace, FaceEngine, Raster } from '../../core/ports/image.js';
 import type { FaceApiOptions } from './face-api-faces.js';
 import { FaceApiFaces } from './face-api-faces.js';
-import { fromWireError, startSiblingWorker, type WireError } from '../worker-thread.js';
+import { fromWireError, PendingCalls, startSiblingWorker, type WireError } from '../worker-thread.js';
 
 export type ToFaceWorker =
   { readonly type: 'detect'; readonly id: number; readonly image: Raster } | { readonly type: 'close' };
@@ -39,11 +39,7 @@ export class WorkerFaceApiFaces implements FaceEngine {
   private worker: Worker | undefined;
   private failure: string | undefined = 'not initialised';
   private loading: Promise<void> | undefined;
-  private readonly pending = new Map<
-    number,
-    { resolve: (f: EngineFace[]) => void; reject: (e: unknown) => void }
-  >();
-  private nextId = 1;
+  private readonly pending = new PendingCalls<EngineFace[]>(() => this.worker);
 
   constructor(private readonly options: FaceApiOptions = {}) {
     // Same identity as the in-thread engine (validates the options too).
@@ -83,19 +79,16 @@ export class WorkerFaceApiFaces implements FaceEngine {
             void worker.terminate();
             break;
           case 'result':
-            this.take(msg.id)?.resolve(msg.faces);
+            this.pending.resolve(msg.id, msg.faces);
             break;
           case 'failed':
-            this.take(msg.id)?.reject(fromWireError(msg.error));
+            this.pending.reject(msg.id, fromWireError(msg.error));
             break;
         }
       });
       const die = (reason: string) => {
         if (this.failure === undefined || !started) this.failure = `face worker ${reason}`;
-        for (const p of this.pending.values()) {
-          p.reject(new KaleidoError('ERR_INTERNAL', `face analyzer worker ${reason}`));
-        }
-        this.pending.clear();
+        this.pending.rejectAll(new KaleidoError('ERR_INTERNAL', `face analyzer worker ${reason}`));
         if (!started) reject(new KaleidoError('ERR_UNAVAILABLE', `face analyzer: its worker ${reason}`));
       };
       worker.on('error', (e) => die(`failed: ${e.message}`));
@@ -118,21 +111,12 @@ export class WorkerFaceApiFaces implements FaceEngine {
         new KaleidoError('ERR_UNAVAILABLE', `face analyzer is not available: ${this.failure ?? ''}`),
       );
     }
-    const id = this.nextId++;
-    const result = new Promise<EngineFace[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const { id, result } = this.pending.open();
     const data = image.data.slice();
-    worker.ref();
     worker.postMessage({ type: 'detect', id, image: { ...image, data } } satisfies ToFaceWorker, [
       data.buffer as ArrayBuffer,
     ]);
     return result;
-  }
-
-  private take(id: number) {
-    const p = this.pending.get(id);
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
-    return p;
   }
 
   async close(): Promise<void> {
@@ -140,9 +124,7 @@ export class WorkerFaceApiFaces implements FaceEngine {
     this.worker = undefined;
     this.loading = undefined;
     this.failure = 'closed';
-    for (const p of this.pending.values())
-      p.reject(new KaleidoError('ERR_UNAVAILABLE', 'face analyzer closed'));
-    this.pending.clear();
+    this.pending.rejectAll(new KaleidoError('ERR_UNAVAILABLE', 'face analyzer closed'));
     if (worker) await worker.terminate();
   }
 }
