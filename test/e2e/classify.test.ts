@@ -28,11 +28,9 @@ import {
   wav,
   synthMachine,
 } from '../../scripts/media-datasets.js';
+import { jsonCaller, type Json } from '../helpers/lifecycle-http.js';
 import { startTestServer, TEST_ADMIN_KEY, type TestServer } from '../helpers/kaleido-server.js';
 import { call as securedCall, createKey, createTenant } from '../security/support.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of wire JSON in assertions
-type Json = Record<string, any>;
 
 const TOPICS = {
   cooking: ['oven', 'bake', 'flour', 'garlic', 'simmer', 'recipe', 'onion', 'butter', 'roast', 'sauce'],
@@ -69,18 +67,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`${server.httpUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'content-type': contentType },
-          body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-        }),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
+const call = jsonCaller(() => server.httpUrl);
 
 async function study(name: string, dataset: string, featurizer: Json): Promise<Json> {
   const created = await call('POST', '/v1/studies', {

@@ -19,12 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MobileNetV2Embedder } from '../../src/adapters/image-tfjs/embedder.js';
-import { FfmpegDecoder } from '../../src/adapters/media-ffmpeg/index.js';
-import { SharpImageDecoder } from '../../src/adapters/media-sharp/index.js';
-import { createFsArtifactStore } from '../../src/adapters/artifacts-fs/index.js';
-import { ArtifactDatasetStore } from '../../src/lifecycle/datasets/index.js';
-import { MediaFeatures, type MediaFeaturizerSpec } from '../../src/lifecycle/datasets/media-features.js';
+import type { MediaFeaturizerSpec } from '../../src/lifecycle/datasets/media-features.js';
 import {
   AUDIO_CLASSES,
   IMAGE_CLASSES,
@@ -35,10 +30,8 @@ import {
   synthMachine,
   wav,
 } from '../../scripts/media-datasets.js';
+import { clientMediaFeatures, jsonCaller, type Json } from '../helpers/lifecycle-http.js';
 import { startTestServer, type TestServer } from '../helpers/kaleido-server.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of wire JSON in assertions
-type Json = Record<string, any>;
 
 const TINY_JSONL = Array.from({ length: 20 }, (_, i) =>
   JSON.stringify({ text: `row ${i}`, label: i % 2 === 0 ? 'x' : 'y' }),
@@ -48,15 +41,7 @@ let server: TestServer;
 let dataDir: string;
 const scratch = mkdtempSync(join(tmpdir(), 'kaleido-e2e-media-'));
 // The client side of serving: the same featurisers, in this process.
-const clientFeatures = new MediaFeatures({
-  artifacts: createFsArtifactStore({ root: join(scratch, 'artifacts') }),
-  datasets: new ArtifactDatasetStore({ artifacts: createFsArtifactStore({ root: join(scratch, 'ds') }) }),
-  image: {
-    decoder: new SharpImageDecoder(),
-    embedder: new MobileNetV2Embedder({ cacheDir: join(scratch, 'cache') }),
-  },
-  audio: { decoder: new FfmpegDecoder() },
-});
+const clientFeatures = clientMediaFeatures(scratch);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kaleido-e2e-media-data-'));
@@ -73,18 +58,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`${server.httpUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'content-type': contentType },
-          body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-        }),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
+const call = jsonCaller(() => server.httpUrl);
 
 /** Polls until the study has ended (it is `featurizing`, then `running` before that). */
 async function waitForStudy(name: string, timeoutMs: number): Promise<Json> {

@@ -19,18 +19,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFsArtifactStore } from '../../src/adapters/artifacts-fs/index.js';
-import { MobileNetV2Embedder } from '../../src/adapters/image-tfjs/embedder.js';
-import { FfmpegVideoSampler } from '../../src/adapters/media-ffmpeg/ffmpeg-video.js';
-import { FfmpegDecoder } from '../../src/adapters/media-ffmpeg/index.js';
-import { SharpImageDecoder } from '../../src/adapters/media-sharp/index.js';
-import { ArtifactDatasetStore } from '../../src/lifecycle/datasets/index.js';
-import { MediaFeatures } from '../../src/lifecycle/datasets/media-features.js';
 import { VIDEO_CLASSES, renderVideo, storedZip, videoDataset } from '../../scripts/media-datasets.js';
+import { clientMediaFeatures, jsonCaller, type Json } from '../helpers/lifecycle-http.js';
 import { startTestServer, type TestServer } from '../helpers/kaleido-server.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of wire JSON in assertions
-type Json = Record<string, any>;
 
 const FEATURIZER = {
   type: 'video-features',
@@ -45,15 +36,7 @@ let server: TestServer;
 let dataDir: string;
 const scratch = mkdtempSync(join(tmpdir(), 'kaleido-e2e-video-'));
 // The client side of serving: the same featuriser, in this process.
-const clientFeatures = new MediaFeatures({
-  artifacts: createFsArtifactStore({ root: join(scratch, 'artifacts') }),
-  datasets: new ArtifactDatasetStore({ artifacts: createFsArtifactStore({ root: join(scratch, 'ds') }) }),
-  image: {
-    decoder: new SharpImageDecoder(),
-    embedder: new MobileNetV2Embedder({ cacheDir: join(scratch, 'cache') }),
-  },
-  video: { sampler: new FfmpegVideoSampler(), decoder: new FfmpegDecoder() },
-});
+const clientFeatures = clientMediaFeatures(scratch);
 
 const serve = (): Promise<TestServer> =>
   startTestServer({
@@ -73,18 +56,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`${server.httpUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'content-type': contentType },
-          body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-        }),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
+const call = jsonCaller(() => server.httpUrl);
 
 describe('e2e: video data set → background featurisation → 20-trial study → champion over OIP', () => {
   it('machine inspection clips: slides / running / faulty on video-features', async () => {
