@@ -476,11 +476,7 @@ function UsersSection() {
                       </td>
                       {canUpdate && (
                         <td>
-                          <button
-                            type="button"
-
-                            onClick={() => void setDisabled(u, u.disabledAt === null)}
-                          >
+                          <button type="button" onClick={() => void setDisabled(u, u.disabledAt === null)}>
                             {u.disabledAt === null ? `Disable ${u.username}` : `Enable ${u.username}`}
                           </button>
                         </td>
